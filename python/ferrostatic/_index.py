@@ -1,0 +1,311 @@
+"""The start-up index: one walk of the directory, every per-file fact computed once.
+
+The result is a list of ``Resource`` and ``Redirect`` records that either router is built from.
+Nothing here runs on the request path, except ``reindex_file`` when a file is found changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from .config import Config
+from .media_types import media_type_for
+from ._types import CODINGS, Redirect, Resource, Variant
+
+__all__ = ["Index", "build_index", "reindex_file"]
+
+logger = logging.getLogger("ferrostatic")
+
+# Sibling suffix → content coding. ``.zst`` is what zstd, nginx and most build tools write;
+# ``.zstd`` is accepted too, ``.zst`` winning when both exist.
+VARIANT_SUFFIXES = {".br": "br", ".zst": "zstd", ".zstd": "zstd", ".gz": "gzip"}
+
+IMMUTABLE = b"public, max-age=31536000, immutable"
+NO_CACHE = b"no-cache"
+
+# A modification time in the first day of the epoch is a placeholder (reproducible builds, Nix,
+# some archive tools), not a date: such files get no Last-Modified and rely on their ETag.
+_PLACEHOLDER_MTIME = 86400
+
+
+@dataclass
+class Index:
+    """What the walk found: the tables for the router, and what it left out and why."""
+
+    resources: list[Resource] = field(default_factory=list)
+    redirects: list[Redirect] = field(default_factory=list)
+    hidden: list[str] = field(default_factory=list)
+    outside_symlinks: list[str] = field(default_factory=list)
+    stale_variants: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    memory_bytes: int = 0
+
+
+@dataclass
+class _Found:
+    path: str
+    rel: str
+    st: os.stat_result
+    variants: dict[str, tuple[str, os.stat_result]] = field(default_factory=dict)
+
+
+def build_index(config: Config) -> Index:
+    """Walk ``config.directory`` once and describe every servable file."""
+    index = Index()
+    files, directories = _walk(config, index)
+    in_memory = _choose_in_memory(config, files, index)
+    for found in files:
+        resource = _resource(config, found, index, in_memory)
+        if resource is not None:
+            index.resources.append(resource)
+    for rel_dir in directories:
+        redirect = _directory_redirect(config, rel_dir) if rel_dir else prefix_redirect(config)
+        if redirect is not None:
+            index.redirects.append(redirect)
+    return index
+
+
+def _walk(config: Config, index: Index) -> tuple[list[_Found], list[str]]:
+    """Find the regular files under the root, grouping pre-compressed siblings with their source.
+
+    Returns the files, and the relative paths of directories that hold the index file.
+    """
+    root = str(config.directory)
+    files: list[_Found] = []
+    with_index: list[str] = []
+    seen_dirs = {_identity(os.stat(root))}
+    stack = [("", root)]
+    while stack:
+        rel_dir, real_dir = stack.pop()
+        try:
+            entries = list(os.scandir(real_dir))
+        except OSError as error:
+            index.unreadable.append(rel_dir or "/")
+            logger.warning("ferrostatic: cannot read directory %r: %s", rel_dir or "/", error)
+            continue
+        here: dict[str, tuple[str, os.stat_result]] = {}
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            if _is_hidden(entry.name, rel) and not config.allow_hidden:
+                index.hidden.append(rel)
+                continue
+            if _has_surrogates(entry.name):
+                index.unreadable.append(rel.encode("utf-8", "replace").decode())
+                logger.warning("ferrostatic: skipping %r: its name is not valid UTF-8", rel)
+                continue
+            path = entry.path
+            if entry.is_symlink():
+                target = os.path.realpath(path)
+                if not config.follow_symlinks_outside and not _inside(target, root):
+                    index.outside_symlinks.append(rel)
+                    continue
+            try:
+                st = os.stat(path)
+            except OSError:
+                index.unreadable.append(rel)
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                if _identity(st) not in seen_dirs:  # a symlink loop is walked once
+                    seen_dirs.add(_identity(st))
+                    stack.append((rel, path))
+            elif stat.S_ISREG(st.st_mode):
+                here[entry.name] = (path, st)
+        files.extend(_group_variants(rel_dir, here, index))
+        if config.index_file is not None and config.index_file in here:
+            with_index.append(rel_dir)
+    return files, with_index
+
+
+def _group_variants(
+    rel_dir: str, here: dict[str, tuple[str, os.stat_result]], index: Index
+) -> list[_Found]:
+    found: dict[str, _Found] = {}
+    siblings: list[tuple[str, str, str]] = []
+    for name, (path, st) in sorted(here.items()):
+        base, suffix = os.path.splitext(name)
+        if suffix in VARIANT_SUFFIXES and base in here:
+            siblings.append((base, VARIANT_SUFFIXES[suffix], name))
+            continue
+        rel = f"{rel_dir}/{name}" if rel_dir else name
+        found[name] = _Found(path, rel, st)
+    for base, coding, name in siblings:
+        source = found[base]
+        path, st = here[name]
+        if st.st_mtime_ns < source.st.st_mtime_ns:
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            index.stale_variants.append(rel)
+            logger.warning(
+                "ferrostatic: not serving %r: it is older than %r; rebuild it "
+                "(ferrostatic compress) or delete it",
+                rel,
+                source.rel,
+            )
+            continue
+        if coding not in source.variants or name.endswith(".zst"):
+            source.variants[coding] = (path, st)
+    return list(found.values())
+
+
+def _choose_in_memory(config: Config, files: list[_Found], index: Index) -> set[str]:
+    """Mark which representations are held in memory: smallest first, within the budget."""
+    candidates: list[tuple[int, str]] = []
+    for found in files:
+        for path, st in [(found.path, found.st), *found.variants.values()]:
+            if st.st_size <= config.max_memory_file_size:
+                candidates.append((st.st_size, path))
+    candidates.sort()
+    budget = config.memory_budget
+    chosen: set[str] = set()
+    for size, path in candidates:
+        if size > budget:
+            break
+        budget -= size
+        chosen.add(path)
+    index.memory_bytes = config.memory_budget - budget
+    return chosen
+
+
+def _resource(config: Config, found: _Found, index: Index, in_memory: set[str]) -> Resource | None:
+    variants: list[Variant] = []
+    for coding, (path, st) in [("identity", (found.path, found.st)), *found.variants.items()]:
+        try:
+            variants.append(_variant(config, coding, path, st, path in in_memory))
+        except OSError as error:
+            if coding == "identity":
+                index.unreadable.append(found.rel)
+                logger.warning("ferrostatic: cannot read %r: %s", found.rel, error)
+                return None
+            logger.warning("ferrostatic: cannot read variant of %r: %s", found.rel, error)
+    variants.sort(key=lambda v: CODINGS.index(v.coding))
+    return _describe(config, found.rel, found.st, tuple(variants))
+
+
+def _describe(config: Config, rel: str, st: os.stat_result, variants: tuple[Variant, ...]) -> Resource:
+    """The response facts of one file: URLs, Content-Type, Cache-Control, Last-Modified."""
+    url = config.prefix + rel
+    urls: tuple[str, ...] = (url,)
+    name = rel.rsplit("/", 1)[-1]
+    if config.index_file is not None and name == config.index_file:
+        urls = (url[: len(url) - len(name)], url)
+    content_type = media_type_for(name, config.mime_types, charset=config.charset)
+    mtime = int(st.st_mtime)
+    return Resource(
+        urls=urls,
+        last_modified=mtime if mtime >= _PLACEHOLDER_MTIME else None,
+        content_type=content_type.encode("latin-1"),
+        cache_control=_cache_control(config, url, content_type),
+        variants=variants,
+    )
+
+
+def _cache_control(config: Config, url: str, content_type: str) -> bytes:
+    """Hashed names are immutable; HTML is revalidated every time; the rest ages briefly."""
+    if config.immutable_pattern is not None and config.immutable_pattern.search(url):
+        return IMMUTABLE
+    if content_type.startswith("text/html"):
+        return NO_CACHE
+    return b"public, max-age=%d" % config.cache_max_age
+
+
+def _variant(config: Config, coding: str, path: str, st: os.stat_result, in_memory: bool) -> Variant:
+    body: bytes | None = None
+    if in_memory:
+        with open(path, "rb") as file:
+            body = file.read()
+        if len(body) != st.st_size:  # changed while we looked: describe what we hold
+            st = os.stat(path)
+        etag = _etag_of_bytes(body)
+        return Variant(coding, path, len(body), st.st_mtime_ns, etag, body)
+    if st.st_size <= config.hash_max_file_size:
+        etag = _etag_of_file(path)
+    else:
+        # Hashing very large files would make start-up slow; their ETag is derived from
+        # modification time and size, like nginx's: still strong (a change of content changes
+        # the time), but not identical across hosts whose copies differ in mtime.
+        etag = b'"m%x-%x"' % (st.st_mtime_ns, st.st_size)
+    return Variant(coding, path, st.st_size, st.st_mtime_ns, etag, None)
+
+
+def _digest() -> hashlib.blake2b:
+    return hashlib.blake2b(digest_size=12)
+
+
+def _etag_of_bytes(data: bytes) -> bytes:
+    digest = _digest()
+    digest.update(data)
+    return b'"%s"' % digest.hexdigest().encode("ascii")
+
+
+def _etag_of_file(path: str) -> bytes:
+    digest = _digest()
+    with open(path, "rb") as file:
+        while chunk := file.read(1024 * 1024):
+            digest.update(chunk)
+    return b'"%s"' % digest.hexdigest().encode("ascii")
+
+
+def _directory_redirect(config: Config, rel_dir: str) -> Redirect:
+    name = rel_dir.rsplit("/", 1)[-1]
+    location = "./" + quote(name, safe="!$&'()*+,;=:@-._~") + "/"
+    cache_control = b"public, max-age=%d" % config.cache_max_age
+    return Redirect(config.prefix + rel_dir, location.encode("ascii"), cache_control)
+
+
+def prefix_redirect(config: Config) -> Redirect | None:
+    """``/static`` → ``/static/`` when the prefix's root has an index file."""
+    if config.prefix == "/" or config.index_file is None:
+        return None
+    name = config.prefix.rstrip("/").rsplit("/", 1)[-1]
+    location = "./" + quote(name, safe="!$&'()*+,;=:@-._~") + "/"
+    cache_control = b"public, max-age=%d" % config.cache_max_age
+    return Redirect(config.prefix.rstrip("/"), location.encode("ascii"), cache_control)
+
+
+def reindex_file(config: Config, rel: str) -> Resource | None:
+    """Describe one file again (it changed after start-up); None if it is gone."""
+    path = os.path.join(config.directory, *rel.split("/"))
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        found = _Found(path, rel, st)
+        for suffix, coding in VARIANT_SUFFIXES.items():
+            try:
+                vst = os.stat(path + suffix)
+            except OSError:
+                continue
+            if stat.S_ISREG(vst.st_mode) and vst.st_mtime_ns >= st.st_mtime_ns:
+                if coding not in found.variants or suffix == ".zst":
+                    found.variants[coding] = (path + suffix, vst)
+        variants = [_variant(config, "identity", path, st, False)]
+        variants += [_variant(config, c, p, s, False) for c, (p, s) in found.variants.items()]
+    except OSError:
+        return None
+    variants.sort(key=lambda v: CODINGS.index(v.coding))
+    return _describe(config, rel, st, tuple(variants))
+
+
+def _is_hidden(name: str, rel: str) -> bool:
+    return name.startswith(".") and rel != ".well-known"
+
+
+def _has_surrogates(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _inside(target: str, root: str) -> bool:
+    return target == root or target.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _identity(st: os.stat_result) -> tuple[int, int]:
+    return (st.st_dev, st.st_ino)

@@ -1,0 +1,170 @@
+"""Options of ``Ferrostatic``, validated once at construction.
+
+A wrong option raises ``ConfigError`` naming the option and saying what to do; nothing is
+validated later, on the request path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DEFAULT_IMMUTABLE_PATTERN", "Config", "ConfigError"]
+
+# A file name that carries a content hash is safe to cache for a year: a new build gets a new
+# name. Three schemes are recognised (each needs a digit and a letter in the hash so that dates
+# and ordinary words are not mistaken for hashes; a missed hash only costs a revalidation):
+#   Django's ManifestStaticFilesStorage  app.3f2a9c1b7d4e.css   (12 hex)
+#   webpack / Parcel / Rollup            app.3f2a9c1b.js        (8+ hex)
+#   Vite / esbuild                       index-BPvgi06w.js      (8 base64url characters)
+DEFAULT_IMMUTABLE_PATTERN = re.compile(
+    r"""
+    [^/]                                       # the name is not only the hash
+    (?:
+        \.(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{8,}   # .<hex>  (Django, webpack)
+      | -(?=[\w-]{0,7}[0-9])(?=[\w-]{0,7}[A-Za-z])[\w-]{8}   # -<8 chars> (Vite, esbuild)
+    )
+    \.[A-Za-z0-9]+(?:\.map)?$                  # then the extension
+    """,
+    re.VERBOSE | re.ASCII,
+)
+
+KIB = 1024
+MIB = 1024 * KIB
+
+
+class ConfigError(ValueError):
+    """An option has a wrong type or value; the message names it and says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated options (see ``Ferrostatic`` for what each one does)."""
+
+    directory: Path
+    prefix: str = "/"
+    index_file: str | None = "index.html"
+    allow_hidden: bool = False
+    follow_symlinks_outside: bool = False
+    cache_max_age: int = 60
+    immutable_pattern: re.Pattern[str] | None = DEFAULT_IMMUTABLE_PATTERN
+    charset: str | None = "utf-8"
+    mime_types: Mapping[str, str] | None = None
+    max_memory_file_size: int = 256 * KIB
+    memory_budget: int = 64 * MIB
+    hash_max_file_size: int = 64 * MIB
+    chunk_size: int = 512 * KIB
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> Config:
+        """Validate keyword options; raise ``ConfigError`` for the first one that is wrong."""
+        if "directory" not in options or options["directory"] is None:
+            raise ConfigError("directory: required; pass the folder to serve, e.g. directory='static'")
+        values = dict(options)
+        values["directory"] = _directory(values["directory"])
+        if "prefix" in values:
+            values["prefix"] = _prefix(values["prefix"])
+        if "index_file" in values:
+            values["index_file"] = _index_file(values["index_file"])
+        for name in ("allow_hidden", "follow_symlinks_outside"):
+            if name in values and not isinstance(values[name], bool):
+                raise ConfigError(f"{name}: expected True or False, got {values[name]!r}")
+        for name, minimum in (
+            ("cache_max_age", 0),
+            ("max_memory_file_size", 0),
+            ("memory_budget", 0),
+            ("hash_max_file_size", 0),
+            ("chunk_size", 1),
+        ):
+            if name in values:
+                values[name] = _integer(name, values[name], minimum)
+        if "immutable_pattern" in values:
+            values["immutable_pattern"] = _pattern(values["immutable_pattern"])
+        if "charset" in values:
+            values["charset"] = _charset(values["charset"])
+        if "mime_types" in values:
+            values["mime_types"] = _mime_types(values["mime_types"])
+        return cls(**values)
+
+
+def _directory(value: object) -> Path:
+    if not isinstance(value, (str, os.PathLike)):
+        raise ConfigError(f"directory: expected a path (str or os.PathLike), got {value!r}")
+    path = Path(os.fsdecode(value)).expanduser()
+    if not path.is_dir():
+        what = "is not a directory" if path.exists() else "does not exist"
+        raise ConfigError(
+            f"directory: {str(path)!r} {what}; create it or pass the folder to serve "
+            f"(relative paths are resolved from {os.getcwd()!r})"
+        )
+    return path.resolve()
+
+
+def _prefix(value: object) -> str:
+    if not isinstance(value, str) or not value.startswith("/") or "//" in value:
+        raise ConfigError(
+            f"prefix: expected a URL path starting with '/', such as '/static/'; got {value!r}"
+        )
+    if any(part in (".", "..") for part in value.split("/")):
+        raise ConfigError(f"prefix: must not contain '.' or '..' segments; got {value!r}")
+    return value if value.endswith("/") else value + "/"
+
+
+def _index_file(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or "/" in value or value in (".", ".."):
+        raise ConfigError(
+            f"index_file: expected a file name such as 'index.html', or None; got {value!r}"
+        )
+    return value
+
+
+def _integer(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{name}: expected a whole number >= {minimum}, got {value!r}")
+    return value
+
+
+def _pattern(value: object) -> re.Pattern[str] | None:
+    if value is None or isinstance(value, re.Pattern):
+        return value
+    if not isinstance(value, str):
+        raise ConfigError(
+            f"immutable_pattern: expected a regular expression (str or re.Pattern) or None, "
+            f"got {value!r}"
+        )
+    try:
+        return re.compile(value)
+    except re.error as error:
+        raise ConfigError(f"immutable_pattern: {value!r} is not a valid regex: {error}") from None
+
+
+def _charset(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9!#$%&'+^_`{}~.-]+", value):
+        raise ConfigError(f"charset: expected a charset name such as 'utf-8', or None; got {value!r}")
+    return value
+
+
+def _mime_types(value: object) -> Mapping[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"mime_types: expected a dict like {{'.ext': 'type/subtype'}}, got {value!r}")
+    checked: dict[str, str] = {}
+    for key, media_type in value.items():
+        if not isinstance(key, str) or not key:
+            raise ConfigError(f"mime_types: keys are '.ext' or a file name, got {key!r}")
+        if not isinstance(media_type, str) or not re.fullmatch(r"[\w.+-]+/[\w.+-]+(;.*)?", media_type):
+            raise ConfigError(
+                f"mime_types: {key!r} maps to {media_type!r}, which is not a media type "
+                "such as 'application/epub+zip'"
+            )
+        checked[key.lower()] = media_type
+    return checked
