@@ -81,7 +81,8 @@ def parse_etag_list(value: bytes) -> list[tuple[bool, bytes]] | str:
 #   IMF-fixdate  = day-name "," SP date1 SP time-of-day SP GMT      ; Sun, 06 Nov 1994 08:49:37 GMT
 #   rfc850-date  = day-name-l "," SP date2 SP time-of-day SP GMT    ; Sunday, 06-Nov-94 08:49:37 GMT
 #   asctime-date = day-name SP date3 SP time-of-day SP year         ; Sun Nov  6 08:49:37 1994
-#   date1 = day SP month SP year ; date2 = day "-" month "-" 2DIGIT ; date3 = month SP ( 2DIGIT / ( SP DIGIT ))
+#   date1 = day SP month SP year ; date2 = day "-" month "-" 2DIGIT
+#   date3 = month SP ( 2DIGIT / ( SP DIGIT ))
 #
 # Names are case-sensitive (%s"..." in the ABNF). The weekday is not checked against the date.
 
@@ -282,7 +283,9 @@ def parse_range(value: bytes) -> list[RangeSpec] | None:
 #   weight          = OWS ";" OWS "q=" qvalue
 #   qvalue          = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
 
-_TCHAR: Final = frozenset(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_TCHAR: Final = frozenset(
+    b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
 
 
 def _qvalue(text: bytes) -> int | None:
@@ -328,14 +331,15 @@ class AcceptEncoding:
                 self._weights[coding] = max(self._weights.get(coding, 0), weight)
 
     def weight(self, coding: bytes) -> int:
-        """The client's weight (0-1000) for a content coding; ``identity`` is 1000 by default.
+        """The client's weight (0-1000) for a content coding, 0 when it is not acceptable.
 
         An explicit entry wins; otherwise ``*`` applies to any coding not listed, identity
-        included (so ``*;q=0`` excludes identity unless identity is listed).
+        included (so ``*;q=0`` excludes identity unless identity is listed). Identity that is
+        not listed weighs 0 here: §12.5.3 makes it acceptable by default but gives it no weight,
+        and a client that lists only ``gzip;q=0.5`` wants gzip, so unlisted identity is the
+        fallback the router sends when nothing listed is acceptable.
         """
         explicit = self._weights.get(coding)
         if explicit is not None:
             return explicit
-        if self._star is not None:
-            return self._star
-        return 1000 if coding == b"identity" else 0
+        return 0 if self._star is None else self._star

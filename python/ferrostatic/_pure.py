@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 from typing import Final
 
 from ._headers import (
-    ANY_ETAG,
     AcceptEncoding,
     format_http_date,
     parse_etag_list,
@@ -126,7 +125,11 @@ class _Entry:
         if resource.last_modified is not None:
             caching.append((b"last-modified", format_http_date(resource.last_modified)))
         self.reps = tuple(
-            _Rep(variant, _validators(variant, caching, self.multi, resource.headers), self.content_type)
+            _Rep(
+                variant,
+                _validators(variant, caching, self.multi, resource.headers),
+                self.content_type,
+            )
             for variant in resource.variants
         )
 
@@ -228,8 +231,9 @@ def select_variant(reps: Sequence[_Rep], accept_encoding: bytes | None) -> int:
 
     1. Each variant gets the client's weight for its coding; weight 0 ("q=0") excludes it.
     2. The highest weight wins; among equal weights, the smallest file; then ``CODINGS`` order.
-    3. When nothing is acceptable (``identity;q=0`` and no acceptable variant), identity is sent
-       anyway: a response without content coding is the RFC's fallback.
+    3. When nothing listed is acceptable (no Accept-Encoding, identity not listed, or
+       ``identity;q=0`` and no acceptable variant), identity is sent: a response without
+       content coding is the RFC's fallback.
     """
     if len(reps) == 1 or accept_encoding is None:
         return 0
@@ -286,7 +290,7 @@ def _etag_matches(tags: list[tuple[bool, bytes]] | str, etag: bytes, *, strong: 
     Strong comparison: both strong and equal. Weak comparison: equal opaque tags, ``W/`` or not.
     ``*`` matches any current representation.
     """
-    if tags == ANY_ETAG:
+    if isinstance(tags, str):
         return True
     return any(tag == etag and not (strong and weak) for weak, tag in tags)
 
@@ -300,7 +304,7 @@ def if_range_passes(value: bytes, etag: bytes, last_modified: int | None, year: 
     value = value.strip(b" \t")
     if value[:1] == b'"':
         tags = parse_etag_list(value)
-        return tags != ANY_ETAG and len(tags) == 1 and tags[0][1] == value == etag
+        return isinstance(tags, list) and len(tags) == 1 and tags[0][1] == value == etag
     if value[:2] == b"W/":
         return False
     date = parse_http_date(value, year)
@@ -332,13 +336,12 @@ def resolve_ranges(value: bytes, variant: Variant) -> list[tuple[int, int]] | No
                 ranges.append((max(size - last, 0), size - 1))
         elif first < size:
             ranges.append((first, size - 1 if last is None or last >= size else last))
-    if len(ranges) > 1:
-        if (
-            len(ranges) > MAX_MULTIPART_RANGES
-            or variant.coding != "identity"
-            or sum(last - first + 1 for first, last in ranges) > size
-        ):
-            return None
+    if len(ranges) > 1 and (
+        len(ranges) > MAX_MULTIPART_RANGES
+        or variant.coding != "identity"
+        or sum(last - first + 1 for first, last in ranges) > size
+    ):
+        return None
     return ranges
 
 
@@ -358,7 +361,9 @@ def _slice(rep: _Rep, status: int, headers: list[Header], first: int, length: in
     if variant.body is not None:
         if length == variant.size:
             return Decision(status, headers, variant.body, coding=variant.coding)
-        return Decision(status, headers, variant.body[first : first + length], coding=variant.coding)
+        return Decision(
+            status, headers, variant.body[first : first + length], coding=variant.coding
+        )
     segments = ((b"", first, length),)
     return Decision(
         status, headers, b"", variant.path, segments, variant.size, variant.mtime_ns, variant.coding
@@ -416,13 +421,23 @@ def render_multipart(
         return Decision(206, headers, coding=variant.coding)
     if variant.body is not None:
         data = variant.body
-        parts = [p + data[first : last + 1] for p, (first, last) in zip(prefixes, ranges)]
+        parts = [
+            p + data[first : last + 1] for p, (first, last) in zip(prefixes, ranges, strict=True)
+        ]
         return Decision(206, headers, b"".join(parts) + closing, coding=variant.coding)
     segments = tuple(
-        (prefix, first, last - first + 1) for prefix, (first, last) in zip(prefixes, ranges)
+        (prefix, first, last - first + 1)
+        for prefix, (first, last) in zip(prefixes, ranges, strict=True)
     )
     return Decision(
-        206, headers, closing, variant.path, segments, variant.size, variant.mtime_ns, variant.coding
+        206,
+        headers,
+        closing,
+        variant.path,
+        segments,
+        variant.size,
+        variant.mtime_ns,
+        variant.coding,
     )
 
 

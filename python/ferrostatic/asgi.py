@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from pathlib import PurePath
 from typing import Any
 
-from ._backend import Router
+from . import _backend
 from ._index import build_index, reindex_file
-from ._pure import Decision
+from ._pure import Decision, Router
 from .config import Config
 
 __all__ = ["Ferrostatic"]
@@ -69,13 +69,13 @@ class Ferrostatic:
         self.config = Config.from_options(options)
         self.index = build_index(self.config)
         self._year = time.gmtime().tm_year
-        self._router = Router(
+        self._router = _backend.Router(
             self.index.resources,
             self.index.redirects,
             standalone=app is None,
             current_year=self._year,
         )
-        self._refreshed: dict[str, Any] = {}
+        self._refreshed: dict[str, Router] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer a GET/HEAD for an indexed file; hand everything else to the wrapped app."""
@@ -157,7 +157,11 @@ class Ferrostatic:
     async def _stream(
         self, scope: Scope, receive: Receive, send: Send, decision: Decision, file: Any
     ) -> None:
-        start = {"type": "http.response.start", "status": decision.status, "headers": decision.headers}
+        start = {
+            "type": "http.response.start",
+            "status": decision.status,
+            "headers": decision.headers,
+        }
         extensions = scope.get("extensions") or {}
         if decision.status == 200 and "http.response.pathsend" in extensions:
             await send(start)
@@ -204,14 +208,18 @@ class Ferrostatic:
             return None
         cached = self._refreshed.get(rel)
         if cached is not None:
-            fresh = cached.resolve(scope["method"], path, scope.get("query_string", b""), scope["headers"])
+            fresh = cached.resolve(
+                scope["method"], path, scope.get("query_string", b""), scope["headers"]
+            )
             if fresh is not None and (fresh.file is None or _unchanged(fresh)):
                 return fresh
         resource = reindex_file(self.config, rel)
         if resource is None:
             self._refreshed.pop(rel, None)
             return None
-        router = Router([resource], (), standalone=self.app is None, current_year=self._year)
+        router = type(self._router)(
+            [resource], (), standalone=self.app is None, current_year=self._year
+        )
         self._refreshed[rel] = router
         return router.resolve(
             scope["method"], path, scope.get("query_string", b""), scope["headers"]
