@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,10 +159,10 @@ def site(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_app(backend: str) -> Iterator[Callable[..., Ferrostatic]]:
+def make_app(backend: str) -> Callable[..., Ferrostatic]:
     """Build a ``Ferrostatic`` with the test's router backend."""
 
     def make(*args: Any, **options: Any) -> Ferrostatic:
         return Ferrostatic(*args, **options)
 
-    yield make
+    return make

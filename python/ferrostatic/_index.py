@@ -11,12 +11,11 @@ import logging
 import os
 import stat
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import quote
 
+from ._types import CODINGS, Redirect, Resource, Variant
 from .config import Config
 from .media_types import media_type_for
-from ._types import CODINGS, Redirect, Resource, Variant
 
 __all__ = ["Index", "build_index", "reindex_file"]
 
@@ -79,10 +78,12 @@ def _walk(config: Config, index: Index) -> tuple[list[_Found], list[str]]:
     root = str(config.directory)
     files: list[_Found] = []
     with_index: list[str] = []
-    seen_dirs = {_identity(os.stat(root))}
-    stack = [("", root)]
+    # Each directory carries the identities of the directories above it: a symlink back to one
+    # of them is a loop and is not followed, while a symlink to a directory elsewhere in the
+    # root is walked under its own name too (the real directory is never dropped for it).
+    stack = [("", root, frozenset({_identity(os.stat(root))}))]
     while stack:
-        rel_dir, real_dir = stack.pop()
+        rel_dir, real_dir, ancestors = stack.pop()
         try:
             entries = list(os.scandir(real_dir))
         except OSError as error:
@@ -111,9 +112,8 @@ def _walk(config: Config, index: Index) -> tuple[list[_Found], list[str]]:
                 index.unreadable.append(rel)
                 continue
             if stat.S_ISDIR(st.st_mode):
-                if _identity(st) not in seen_dirs:  # a symlink loop is walked once
-                    seen_dirs.add(_identity(st))
-                    stack.append((rel, path))
+                if _identity(st) not in ancestors:  # a symlink loop is not followed
+                    stack.append((rel, path, ancestors | {_identity(st)}))
             elif stat.S_ISREG(st.st_mode):
                 here[entry.name] = (path, st)
         files.extend(_group_variants(rel_dir, here, index))
@@ -186,7 +186,9 @@ def _resource(config: Config, found: _Found, index: Index, in_memory: set[str]) 
     return _describe(config, found.rel, found.st, tuple(variants))
 
 
-def _describe(config: Config, rel: str, st: os.stat_result, variants: tuple[Variant, ...]) -> Resource:
+def _describe(
+    config: Config, rel: str, st: os.stat_result, variants: tuple[Variant, ...]
+) -> Resource:
     """The response facts of one file: URLs, Content-Type, Cache-Control, Last-Modified."""
     url = config.prefix + rel
     urls: tuple[str, ...] = (url,)
@@ -213,7 +215,9 @@ def _cache_control(config: Config, url: str, content_type: str) -> bytes:
     return b"public, max-age=%d" % config.cache_max_age
 
 
-def _variant(config: Config, coding: str, path: str, st: os.stat_result, in_memory: bool) -> Variant:
+def _variant(
+    config: Config, coding: str, path: str, st: os.stat_result, in_memory: bool
+) -> Variant:
     body: bytes | None = None
     if in_memory:
         with open(path, "rb") as file:
@@ -232,14 +236,16 @@ def _variant(config: Config, coding: str, path: str, st: os.stat_result, in_memo
     return Variant(coding, path, st.st_size, st.st_mtime_ns, etag, None)
 
 
-def _digest() -> hashlib.blake2b:
-    return hashlib.blake2b(digest_size=12)
+def _digest() -> hashlib._Hash:
+    # SHA-256 is hardware-accelerated on current CPUs (faster than BLAKE2b here); 96 bits of it
+    # are plenty to tell versions of one file apart.
+    return hashlib.sha256()
 
 
 def _etag_of_bytes(data: bytes) -> bytes:
     digest = _digest()
     digest.update(data)
-    return b'"%s"' % digest.hexdigest().encode("ascii")
+    return b'"%s"' % digest.hexdigest()[:24].encode("ascii")
 
 
 def _etag_of_file(path: str) -> bytes:
@@ -247,7 +253,7 @@ def _etag_of_file(path: str) -> bytes:
     with open(path, "rb") as file:
         while chunk := file.read(1024 * 1024):
             digest.update(chunk)
-    return b'"%s"' % digest.hexdigest().encode("ascii")
+    return b'"%s"' % digest.hexdigest()[:24].encode("ascii")
 
 
 def _directory_redirect(config: Config, rel_dir: str) -> Redirect:
@@ -268,27 +274,33 @@ def prefix_redirect(config: Config) -> Redirect | None:
 
 
 def reindex_file(config: Config, rel: str) -> Resource | None:
-    """Describe one file again (it changed after start-up); None if it is gone."""
+    """Describe one file again (it changed after start-up); None if it is gone.
+
+    The same rules as the start-up walk apply (siblings, stale variants, symlinks), through
+    the same functions; the file is read from disk per request, never held in memory.
+    """
     path = os.path.join(config.directory, *rel.split("/"))
-    try:
-        st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode):
-            return None
-        found = _Found(path, rel, st)
-        for suffix, coding in VARIANT_SUFFIXES.items():
-            try:
-                vst = os.stat(path + suffix)
-            except OSError:
-                continue
-            if stat.S_ISREG(vst.st_mode) and vst.st_mtime_ns >= st.st_mtime_ns:
-                if coding not in found.variants or suffix == ".zst":
-                    found.variants[coding] = (path + suffix, vst)
-        variants = [_variant(config, "identity", path, st, False)]
-        variants += [_variant(config, c, p, s, False) for c, (p, s) in found.variants.items()]
-    except OSError:
+    directory, name = os.path.split(path)
+    here: dict[str, tuple[str, os.stat_result]] = {}
+    for candidate in (name, *(name + suffix for suffix in VARIANT_SUFFIXES)):
+        candidate_path = os.path.join(directory, candidate)
+        try:
+            st = os.stat(candidate_path)
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and _allowed(config, candidate_path):
+            here[candidate] = (candidate_path, st)
+    if name not in here:
         return None
-    variants.sort(key=lambda v: CODINGS.index(v.coding))
-    return _describe(config, rel, st, tuple(variants))
+    scratch = Index()
+    found = [f for f in _group_variants(rel.rpartition("/")[0], here, scratch) if f.rel == rel]
+    return _resource(config, found[0], scratch, in_memory=set())
+
+
+def _allowed(config: Config, path: str) -> bool:
+    """The start-up symlink rule for a file re-indexed later: it, and every directory on the
+    way to it, may have become a link leaving the root since the walk."""
+    return config.follow_symlinks_outside or _inside(os.path.realpath(path), str(config.directory))
 
 
 def _is_hidden(name: str, rel: str) -> bool:

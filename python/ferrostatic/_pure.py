@@ -61,11 +61,12 @@ _PRECONDITION_FAILED: Final = 412
 class Decision:
     """How to answer one request: status, headers, and where the body comes from.
 
-    The body is ``body`` alone when ``file`` is None. Otherwise each ``(prefix, offset, length)``
-    of ``segments`` is sent as ``prefix`` then ``length`` bytes of ``file`` from ``offset``, and
-    ``body`` follows last (the closing delimiter of a multipart body). ``size`` and ``mtime_ns``
-    are what the index saw of ``file``: an adapter that finds them changed must not trust the
-    headers. ``coding`` is the content coding of the selected representation, if any.
+    Each ``(prefix, offset, length)`` of ``segments`` is sent as ``prefix`` then ``length``
+    bytes of ``file`` from ``offset``, and ``body`` follows last (all of it, when there are no
+    segments). ``file`` is set whenever the response is about a representation read from disk,
+    HEAD, 304, 412 and 416 included: ``size`` and ``mtime_ns`` are what the index saw of it, and
+    an adapter that finds them changed must not trust the headers. ``coding`` is the content
+    coding of the selected representation, if any.
     """
 
     __slots__ = ("body", "coding", "file", "headers", "mtime_ns", "segments", "size", "status")
@@ -370,10 +371,20 @@ def _slice(rep: _Rep, status: int, headers: list[Header], first: int, length: in
     )
 
 
+def _about(rep: _Rep, status: int, headers: list[Header], body: bytes = b"") -> Decision:
+    """A response that sends none of the representation's bytes, but depends on them."""
+    variant = rep.variant
+    if variant.body is not None:
+        return Decision(status, headers, body, coding=variant.coding)
+    return Decision(
+        status, headers, body, variant.path, (), variant.size, variant.mtime_ns, variant.coding
+    )
+
+
 def render_full(rep: _Rep, head: bool) -> Decision:
     """200 with the whole selected representation."""
     if head:
-        return Decision(200, list(rep.full), coding=rep.variant.coding)
+        return _about(rep, 200, list(rep.full))
     return _slice(rep, 200, list(rep.full), 0, rep.variant.size)
 
 
@@ -388,7 +399,7 @@ def render_single_range(
     headers.append(_ACCEPT_RANGES)
     headers.extend(rep.validators)
     if head:
-        return Decision(206, headers, coding=variant.coding)
+        return _about(rep, 206, headers)
     return _slice(rep, 206, headers, first, last - first + 1)
 
 
@@ -418,7 +429,7 @@ def render_multipart(
         *rep.validators,
     ]
     if head:
-        return Decision(206, headers, coding=variant.coding)
+        return _about(rep, 206, headers)
     if variant.body is not None:
         data = variant.body
         parts = [
@@ -445,12 +456,12 @@ def render_condition(entry: _Entry, rep: _Rep, outcome: int, head: bool) -> Deci
     """304 with the validators and caching headers a 200 would carry (RFC 9110 §15.4.5),
     or 412 with a short text body."""
     if outcome == _NOT_MODIFIED:
-        return Decision(304, list(rep.validators), coding=rep.variant.coding)
+        return _about(rep, 304, list(rep.validators))
     headers = [_TEXT_PLAIN, (b"content-length", b"%d" % len(_PRECONDITION_FAILED_BODY))]
     if entry.multi:
         headers.append(_VARY)
     headers.extend(entry.extra)
-    return Decision(412, headers, b"" if head else _PRECONDITION_FAILED_BODY)
+    return _about(rep, 412, headers, b"" if head else _PRECONDITION_FAILED_BODY)
 
 
 def render_not_satisfiable(entry: _Entry, rep: _Rep) -> Decision:
@@ -464,7 +475,7 @@ def render_not_satisfiable(entry: _Entry, rep: _Rep) -> Decision:
     if entry.multi:
         headers.append(_VARY)
     headers.extend(entry.extra)
-    return Decision(416, headers, _RANGE_NOT_SATISFIABLE_BODY)
+    return _about(rep, 416, headers, _RANGE_NOT_SATISFIABLE_BODY)
 
 
 def _not_found(method: str) -> Decision:

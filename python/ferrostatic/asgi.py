@@ -41,7 +41,7 @@ class Ferrostatic:
         app: ASGIApp | None = None,
         /,
         *,
-        directory: str | os.PathLike[str],
+        directory: str | os.PathLike[str] | None = None,
         prefix: str = Config.prefix,
         index_file: str | None = Config.index_file,
         allow_hidden: bool = Config.allow_hidden,
@@ -124,49 +124,49 @@ class Ferrostatic:
     async def _send_file(
         self, scope: Scope, receive: Receive, send: Send, decision: Decision, path: str
     ) -> None:
-        """Send a body that lives on disk, after checking the file is still what was indexed."""
+        """Answer about a file on disk, after checking it is still the one indexed.
+
+        Every response about it is checked, HEAD and 304 included: a changed file is described
+        again (in a worker thread) and the request decided afresh; a vanished one is a miss.
+        """
         loop = asyncio.get_running_loop()
-        assert decision.file is not None
-        file = await loop.run_in_executor(None, _open_unchanged, decision)
-        if file is None:
+        if not _unchanged(decision):
             replacement = await loop.run_in_executor(None, self._refresh, scope, decision, path)
-            if replacement is None:  # the file is gone: now a miss like any other
+            if replacement is None:
                 if self.app is not None:
                     await self.app(scope, receive, send)
                 else:
                     await _send_plain(send, scope, 404, b"404 Not Found\n")
                 return
-            if replacement.file is None:
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": replacement.status,
-                        "headers": replacement.headers,
-                    }
-                )
-                await send({"type": "http.response.body", "body": replacement.body})
-                return
             decision = replacement
-            file = await loop.run_in_executor(None, _open_unchanged, decision)
-            if file is None:  # changing under our feet: let the client retry
-                await _send_plain(send, scope, 503, b"503 Service Unavailable\n", b"1")
-                return
-        with file:
-            await self._stream(scope, receive, send, decision, file)
-
-    async def _stream(
-        self, scope: Scope, receive: Receive, send: Send, decision: Decision, file: Any
-    ) -> None:
         start = {
             "type": "http.response.start",
             "status": decision.status,
             "headers": decision.headers,
         }
-        extensions = scope.get("extensions") or {}
-        if decision.status == 200 and "http.response.pathsend" in extensions:
+        if not decision.segments:
+            await send(start)
+            await send({"type": "http.response.body", "body": decision.body})
+            return
+        if decision.status == 200 and "http.response.pathsend" in (scope.get("extensions") or {}):
             await send(start)
             await send({"type": "http.response.pathsend", "path": decision.file})
             return
+        file = await loop.run_in_executor(None, _open_unchanged, decision)
+        if file is None:  # changing under our feet: let the client retry
+            await _send_plain(send, scope, 503, b"503 Service Unavailable\n", b"1")
+            return
+        with file:
+            await self._stream(receive, send, start, decision, file)
+
+    async def _stream(
+        self, receive: Receive, send: Send, start: Message, decision: Decision, file: Any
+    ) -> None:
+        """Send the decision's file segments in chunks read off the event loop.
+
+        Stops reading as soon as the client goes away: ``http.disconnect`` arrives, or a send
+        fails.
+        """
         loop = asyncio.get_running_loop()
         chunk_size = self.config.chunk_size
         watcher = loop.create_task(_wait_for_disconnect(receive))
@@ -227,6 +227,7 @@ class Ferrostatic:
 
 
 def _unchanged(decision: Decision) -> bool:
+    """Whether the decision's file still has the size and mtime the decision was made with."""
     try:
         st = os.stat(decision.file)  # type: ignore[arg-type]
     except OSError:

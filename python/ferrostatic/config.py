@@ -63,7 +63,9 @@ class Config:
     def from_options(cls, options: Mapping[str, Any]) -> Config:
         """Validate keyword options; raise ``ConfigError`` for the first one that is wrong."""
         if "directory" not in options or options["directory"] is None:
-            raise ConfigError("directory: required; pass the folder to serve, e.g. directory='static'")
+            raise ConfigError(
+                "directory: required; pass the folder to serve, e.g. directory='static'"
+            )
         values = dict(options)
         values["directory"] = _directory(values["directory"])
         if "prefix" in values:
@@ -131,7 +133,7 @@ def _integer(name: str, value: object, minimum: int) -> int:
 
 
 def _pattern(value: object) -> re.Pattern[str] | None:
-    if value is None or isinstance(value, re.Pattern):
+    if value is None or (isinstance(value, re.Pattern) and isinstance(value.pattern, str)):
         return value
     if not isinstance(value, str):
         raise ConfigError(
@@ -148,20 +150,28 @@ def _charset(value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9!#$%&'+^_`{}~.-]+", value):
-        raise ConfigError(f"charset: expected a charset name such as 'utf-8', or None; got {value!r}")
+        raise ConfigError(
+            f"charset: expected a charset name such as 'utf-8', or None; got {value!r}"
+        )
     return value
+
+
+# type/subtype, then parameters in printable ASCII only: the value becomes a header field.
+_MEDIA_TYPE = re.compile(r"[\w.+-]+/[\w.+-]+(;[\t\x20-\x7e]*)?", re.ASCII)
 
 
 def _mime_types(value: object) -> Mapping[str, str] | None:
     if value is None:
         return None
     if not isinstance(value, Mapping):
-        raise ConfigError(f"mime_types: expected a dict like {{'.ext': 'type/subtype'}}, got {value!r}")
+        raise ConfigError(
+            f"mime_types: expected a dict like {{'.ext': 'type/subtype'}}, got {value!r}"
+        )
     checked: dict[str, str] = {}
     for key, media_type in value.items():
         if not isinstance(key, str) or not key:
             raise ConfigError(f"mime_types: keys are '.ext' or a file name, got {key!r}")
-        if not isinstance(media_type, str) or not re.fullmatch(r"[\w.+-]+/[\w.+-]+(;.*)?", media_type):
+        if not isinstance(media_type, str) or not _MEDIA_TYPE.fullmatch(media_type):
             raise ConfigError(
                 f"mime_types: {key!r} maps to {media_type!r}, which is not a media type "
                 "such as 'application/epub+zip'"
