@@ -10,6 +10,7 @@ import hashlib
 import logging
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -31,6 +32,8 @@ NO_CACHE = b"no-cache"
 # A modification time in the first day of the epoch is a placeholder (reproducible builds, Nix,
 # some archive tools), not a date: such files get no Last-Modified and rely on their ETag.
 _PLACEHOLDER_MTIME = 86400
+
+_PARALLEL_HASH_MIN_SIZE = 1024 * 1024
 
 
 @dataclass
@@ -59,8 +62,16 @@ def build_index(config: Config) -> Index:
     index = Index()
     files, directories = _walk(config, index)
     in_memory = _choose_in_memory(config, files, index)
+    # Hashing releases the GIL, so large files are hashed on every core; small ones are
+    # dominated by Python overhead and stay on this thread.
+    large = [found for found in files if found.st.st_size >= _PARALLEL_HASH_MIN_SIZE]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        described = pool.map(lambda found: _resource(config, found, index, in_memory), large)
+        done = {id(found): resource for found, resource in zip(large, described, strict=True)}
     for found in files:
-        resource = _resource(config, found, index, in_memory)
+        resource = (
+            done[id(found)] if id(found) in done else _resource(config, found, index, in_memory)
+        )
         if resource is not None:
             index.resources.append(resource)
     for rel_dir in directories:
