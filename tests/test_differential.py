@@ -233,7 +233,7 @@ def test_invariants(headers: list[tuple[bytes, bytes]]) -> None:
         assert len(set(names)) == len(names)
         length = dict(d.headers).get(b"content-length")
         if d.status == 304:
-            assert length is None and d.body == b"" and d.file is None
+            assert length is None and d.body == b"" and not d.segments
             continue
         sent = len(d.body) + sum(len(p) + n for p, _, n in d.segments)
         assert int(length) == sent

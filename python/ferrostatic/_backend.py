@@ -31,7 +31,7 @@ def _choose() -> tuple[str, type[RouterType]]:
     if wanted == "python":
         return "python", _pure.Router
     try:
-        from . import _core
+        from ._core import Router as CompiledRouter
     except ImportError as error:
         if wanted == "rust":
             raise ImportError(
@@ -40,7 +40,7 @@ def _choose() -> tuple[str, type[RouterType]]:
                 "with a Rust toolchain (pip install .)"
             ) from error
         return "python", _pure.Router
-    return "rust", _core.Router  # type: ignore[return-value]
+    return "rust", CompiledRouter  # type: ignore[return-value]
 
 
 BACKEND, Router = _choose()

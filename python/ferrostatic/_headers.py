@@ -263,14 +263,14 @@ def parse_range(value: bytes) -> list[RangeSpec] | None:
             if suffix is None:
                 return None
             specs.append((None, suffix))
-            continue
-        first = _position(first_text)
-        last = _position(last_text) if last_text else None
-        if first is None or (last_text and last is None):
-            return None
-        if last is not None and last < first:
-            return None
-        specs.append((first, last))
+        else:
+            first = _position(first_text)
+            last = _position(last_text) if last_text else None
+            if first is None or (last_text and last is None):
+                return None
+            if last is not None and last < first:
+                return None
+            specs.append((first, last))
         if len(specs) > MAX_RANGE_SPECS:
             return None
     return specs or None

@@ -403,9 +403,18 @@ def render_single_range(
     return _slice(rep, 206, headers, first, last - first + 1)
 
 
+_BOUNDARY_SAFE: Final = frozenset(
+    b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-._"
+)
+
+
 def multipart_boundary(etag: bytes) -> bytes:
-    """A boundary derived from the representation's ETag: stable, and absent from its bytes."""
-    return b"ferrostatic-" + etag.strip(b'"')
+    """A boundary derived from the representation's ETag: stable, and absent from its bytes.
+
+    Only characters valid both in a token (RFC 9110 §5.6.2, the media-type parameter) and in a
+    MIME boundary (RFC 2046 §5.1.1) are kept, and at most 70 in all.
+    """
+    return (b"ferrostatic-" + bytes(c for c in etag if c in _BOUNDARY_SAFE))[:70]
 
 
 def render_multipart(
@@ -489,16 +498,31 @@ def _method_not_allowed() -> Decision:
     return Decision(405, headers, _METHOD_NOT_ALLOWED_BODY)
 
 
-_QUERY_SAFE: Final = frozenset(range(0x21, 0x7F)) - frozenset(b'"#<>\\^`{|}')
+# What a query may carry as it is (RFC 3986 §3.4), less what browsers and proxies mangle; '%'
+# stays only where it starts an escape (§2.1).
+_QUERY_SAFE: Final = frozenset(range(0x21, 0x7F)) - frozenset(b'"#<>[\\]^`{|}%')
+_HEX_BYTES: Final = frozenset(bytes((c,)) for c in b"0123456789abcdefABCDEF")
+
+
+def _encode_query(query: bytes) -> bytes:
+    encoded = bytearray()
+    for index, c in enumerate(query):
+        if c in _QUERY_SAFE or (
+            c == 0x25
+            and query[index + 1 : index + 2] in _HEX_BYTES
+            and query[index + 2 : index + 3] in _HEX_BYTES
+        ):
+            encoded.append(c)
+        else:
+            encoded += b"%%%02X" % c
+    return bytes(encoded)
 
 
 def _redirect(target: Redirect, query: bytes, method: str) -> Decision:
     """301 to the directory URL, keeping the query string (percent-encoded where unsafe)."""
     location = target.location
     if query:
-        location += b"?" + b"".join(
-            bytes((c,)) if c in _QUERY_SAFE else b"%%%02X" % c for c in query
-        )
+        location += b"?" + _encode_query(query)
     headers = [(b"location", location), _NO_BODY]
     if target.cache_control is not None:
         headers.append((b"cache-control", target.cache_control))

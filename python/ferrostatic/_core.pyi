@@ -1,0 +1,68 @@
+"""The compiled router (``rust/py``): the same decisions as ``ferrostatic._pure``, faster."""
+
+from collections.abc import Iterable, Sequence
+from typing import final
+
+from ._types import Redirect, Resource
+
+__all__ = ["Decision", "Router"]
+
+@final
+class Decision:
+    """How to answer one request: status, headers, and where the body comes from.
+
+    Each ``(prefix, offset, length)`` of ``segments`` is sent as ``prefix`` then ``length``
+    bytes of ``file`` from ``offset``, and ``body`` follows last (all of it, when there are no
+    segments). ``file`` is set whenever the response is about a representation read from disk;
+    ``size`` and ``mtime_ns`` are what the index saw of it. ``coding`` is the content coding of
+    the selected representation, if any.
+    """
+
+    @property
+    def status(self) -> int: ...
+    @property
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        """A fresh list for each decision: the caller may append to it."""
+
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def file(self) -> str | None: ...
+    @property
+    def segments(self) -> tuple[tuple[bytes, int, int], ...]: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def mtime_ns(self) -> int: ...
+    @property
+    def coding(self) -> str | None: ...
+
+@final
+class Router:
+    """Maps a request to a ``Decision``, or to None when the request is not ours to answer."""
+
+    def __new__(
+        cls,
+        resources: Sequence[Resource],
+        redirects: Sequence[Redirect] = (),
+        *,
+        standalone: bool,
+        current_year: int,
+    ) -> Router:
+        """Build the lookup table; a malformed record raises TypeError or ValueError naming it.
+
+        ``standalone`` answers misses with 404 and other methods with 405; otherwise both are
+        left to the wrapped app. ``current_year`` resolves two-digit years in rfc850 dates.
+        """
+
+    def __len__(self) -> int:
+        """The number of table entries: URLs and redirects."""
+
+    def resolve(
+        self, method: str, path: str, query: bytes, headers: Iterable[tuple[bytes, bytes]]
+    ) -> Decision | None:
+        """Decide the answer to ``method path?query`` with the given request headers.
+
+        ``path`` is the decoded URL path relative to the mount point. None means "not ours":
+        a miss, or a method other than GET/HEAD, when not standalone.
+        """
