@@ -47,6 +47,8 @@ class Index:
     stale_variants: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
     memory_bytes: int = 0
+    file_count: int = 0
+    """Files indexed (``resources`` may be emptied once a router holds them)."""
 
 
 @dataclass
@@ -74,6 +76,7 @@ def build_index(config: Config) -> Index:
         )
         if resource is not None:
             index.resources.append(resource)
+    index.file_count = len(index.resources)
     for rel_dir in directories:
         redirect = _directory_redirect(config, rel_dir) if rel_dir else prefix_redirect(config)
         if redirect is not None:

@@ -75,6 +75,9 @@ class Ferrostatic:
             standalone=app is None,
             current_year=self._year,
         )
+        # The router holds what it needs; the descriptions would double the memory per file.
+        self.index.resources.clear()
+        self.index.redirects.clear()
         self._refreshed: dict[str, Router] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

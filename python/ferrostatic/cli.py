@@ -56,7 +56,8 @@ def _serve(directory: Path | None, host: str, port: int) -> int:
         return 2
     shown = "the demo site" if directory is None else str(app.config.directory)
     print(
-        f"ferrostatic: serving {shown} ({len(app.index.resources)} files, {backend} router) "
+        f"ferrostatic: serving {shown} ({app.index.file_count} "
+        f"file{'' if app.index.file_count == 1 else 's'}, {backend} router) "
         f"on http://{host}:{port}/",
         flush=True,
     )
