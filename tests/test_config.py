@@ -144,9 +144,14 @@ def test_valid_options_are_normalised(folder: Path) -> None:
     assert app.config.mime_types == {".foo": "application/x-foo; version=2"}
 
 
-def _import_ferrostatic(backend: str) -> subprocess.CompletedProcess[str]:
+def _import_ferrostatic(
+    backend: str, *, without_core: bool = False
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(PYTHON_DIR), "FERROSTATIC_BACKEND": backend}
-    code = "import ferrostatic; print(ferrostatic.backend)"
+    # Setting a module to None in sys.modules makes importing it fail, as on a platform
+    # without a wheel for the compiled core.
+    hide = "import sys; sys.modules['ferrostatic._core'] = None; " if without_core else ""
+    code = hide + "import ferrostatic; print(ferrostatic.backend)"
     return subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
     )
@@ -164,3 +169,25 @@ def test_python_backend_is_forced() -> None:
     result = _import_ferrostatic("python")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "python"
+
+
+def test_rust_backend_without_the_core_fails_loudly() -> None:
+    """``FERROSTATIC_BACKEND=rust`` never falls back quietly: the import fails and says how to
+    get the core."""
+    result = _import_ferrostatic("rust", without_core=True)
+    assert result.returncode != 0
+    assert "FERROSTATIC_BACKEND=rust, but the compiled core" in result.stderr
+
+
+def test_auto_backend_without_the_core_falls_back() -> None:
+    """Unset (``auto``), a missing core means the pure-Python router."""
+    result = _import_ferrostatic("auto", without_core=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "python"
+
+
+def test_rust_backend_is_used_when_built() -> None:
+    """With the core built (as in CI), ``FERROSTATIC_BACKEND=rust`` selects it."""
+    result = _import_ferrostatic("rust")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "rust"
