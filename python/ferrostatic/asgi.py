@@ -6,17 +6,15 @@ This module and the WSGI one are the only code that does I/O on the request path
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import time
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from pathlib import PurePath
-from typing import Any
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import TYPE_CHECKING, Any
 
-from . import _backend
-from ._index import build_index, reindex_file
-from ._pure import Decision, Router
-from .config import Config
+from ._app import StaticFiles, open_unchanged, read_at, unchanged
+from ._pure import Decision
+from .config import ConfigError, Options
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["Ferrostatic"]
 
@@ -36,49 +34,19 @@ class Ferrostatic:
     lifespan and websocket scopes. The directory is indexed once, here.
     """
 
-    def __init__(
-        self,
-        app: ASGIApp | None = None,
-        /,
-        *,
-        directory: str | os.PathLike[str] | None = None,
-        prefix: str = Config.prefix,
-        index_file: str | None = Config.index_file,
-        allow_hidden: bool = Config.allow_hidden,
-        follow_symlinks_outside: bool = Config.follow_symlinks_outside,
-        cache_max_age: int = Config.cache_max_age,
-        immutable_pattern: str | re.Pattern[str] | None = Config.immutable_pattern,
-        charset: str | None = Config.charset,
-        mime_types: Mapping[str, str] | None = Config.mime_types,
-        max_memory_file_size: int = Config.max_memory_file_size,
-        memory_budget: int = Config.memory_budget,
-        hash_max_file_size: int = Config.hash_max_file_size,
-        chunk_size: int = Config.chunk_size,
-    ) -> None:
+    def __init__(self, app: ASGIApp | None = None, /, **options: Unpack[Options]) -> None:
         """Validate the options, index the directory and build the router.
 
-        Raises ``ferrostatic.ConfigError`` naming the first wrong option.
+        The options are keyword-only and described on ``ferrostatic.config.Config``. Raises
+        ``ferrostatic.ConfigError`` naming the first wrong option.
         """
         if app is not None and not callable(app):
-            from .config import ConfigError
-
             raise ConfigError(f"app: expected an ASGI application (a callable), got {app!r}")
-        options = dict(locals())
-        del options["self"], options["app"]
         self.app = app
-        self.config = Config.from_options(options)
-        self.index = build_index(self.config)
-        self._year = time.gmtime().tm_year
-        self._router = _backend.Router(
-            self.index.resources,
-            self.index.redirects,
-            standalone=app is None,
-            current_year=self._year,
-        )
-        # The router holds what it needs; the descriptions would double the memory per file.
-        self.index.resources.clear()
-        self.index.redirects.clear()
-        self._refreshed: dict[str, Router] = {}
+        self._files = StaticFiles(options, standalone=app is None)
+        self._resolve = self._files.resolve
+        self.config = self._files.config
+        self.index = self._files.index
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer a GET/HEAD for an indexed file; hand everything else to the wrapped app."""
@@ -91,7 +59,7 @@ class Ferrostatic:
             rest = path[len(root_path) :]
             if not rest or rest[0] == "/":
                 path = rest or "/"
-        decision = self._router.resolve(
+        decision = self._resolve(
             scope["method"], path, scope.get("query_string", b""), scope["headers"]
         )
         if decision is None:
@@ -133,8 +101,16 @@ class Ferrostatic:
         again (in a worker thread) and the request decided afresh; a vanished one is a miss.
         """
         loop = asyncio.get_running_loop()
-        if not _unchanged(decision):
-            replacement = await loop.run_in_executor(None, self._refresh, scope, decision, path)
+        if not unchanged(decision):
+            replacement = await loop.run_in_executor(
+                None,
+                self._files.refresh,
+                decision,
+                scope["method"],
+                path,
+                scope.get("query_string", b""),
+                scope["headers"],
+            )
             if replacement is None:
                 if self.app is not None:
                     await self.app(scope, receive, send)
@@ -155,7 +131,7 @@ class Ferrostatic:
             await send(start)
             await send({"type": "http.response.pathsend", "path": decision.file})
             return
-        file = await loop.run_in_executor(None, _open_unchanged, decision)
+        file = await loop.run_in_executor(None, open_unchanged, decision)
         if file is None:  # changing under our feet: let the client retry
             await _send_plain(send, scope, 503, b"503 Service Unavailable\n", b"1")
             return
@@ -182,7 +158,7 @@ class Ferrostatic:
                     if watcher.done():
                         return
                     data = await loop.run_in_executor(
-                        None, _read_at, file, offset, min(chunk_size, length)
+                        None, read_at, file, offset, min(chunk_size, length)
                     )
                     if not data:
                         raise RuntimeError(f"{decision.file!r} shrank while it was being sent")
@@ -194,67 +170,6 @@ class Ferrostatic:
             return  # the client went away mid-send
         finally:
             watcher.cancel()
-
-    def _refresh(self, scope: Scope, decision: Decision, path: str) -> Decision | None:
-        """Re-index a file that changed or vanished since start-up, and decide again.
-
-        Runs in a worker thread. The fresh description is kept, keyed by file, so that later
-        requests for the changed file do not re-read it: the next request finds it unchanged.
-        """
-        assert decision.file is not None
-        source = decision.file
-        if decision.coding not in (None, "identity"):
-            source = os.path.splitext(source)[0]
-        try:
-            rel = PurePath(source).relative_to(self.config.directory).as_posix()
-        except ValueError:
-            return None
-        cached = self._refreshed.get(rel)
-        if cached is not None:
-            fresh = cached.resolve(
-                scope["method"], path, scope.get("query_string", b""), scope["headers"]
-            )
-            if fresh is not None and (fresh.file is None or _unchanged(fresh)):
-                return fresh
-        resource = reindex_file(self.config, rel)
-        if resource is None:
-            self._refreshed.pop(rel, None)
-            return None
-        router = type(self._router)(
-            [resource], (), standalone=self.app is None, current_year=self._year
-        )
-        self._refreshed[rel] = router
-        return router.resolve(
-            scope["method"], path, scope.get("query_string", b""), scope["headers"]
-        )
-
-
-def _unchanged(decision: Decision) -> bool:
-    """Whether the decision's file still has the size and mtime the decision was made with."""
-    try:
-        st = os.stat(decision.file)  # type: ignore[arg-type]
-    except OSError:
-        return False
-    return st.st_size == decision.size and st.st_mtime_ns == decision.mtime_ns
-
-
-def _open_unchanged(decision: Decision) -> Any:
-    """Open the decision's file if it is still the one indexed; None if it changed or is gone."""
-    try:
-        file = open(decision.file, "rb", buffering=0)  # type: ignore[arg-type]  # noqa: SIM115
-    except OSError:
-        return None
-    st = os.fstat(file.fileno())
-    if st.st_size != decision.size or st.st_mtime_ns != decision.mtime_ns:
-        file.close()
-        return None
-    return file
-
-
-def _read_at(file: Any, offset: int, length: int) -> bytes:
-    file.seek(offset)
-    data: bytes = file.read(length)
-    return data
 
 
 async def _wait_for_disconnect(receive: Receive) -> None:

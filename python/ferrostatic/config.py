@@ -11,9 +11,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
-__all__ = ["DEFAULT_IMMUTABLE_PATTERN", "Config", "ConfigError"]
+__all__ = ["DEFAULT_IMMUTABLE_PATTERN", "Config", "ConfigError", "Options"]
 
 # A file name that carries a content hash is safe to cache for a year: a new build gets a new
 # name. Three schemes are recognised (each needs a digit and a letter in the hash so that dates
@@ -41,9 +41,45 @@ class ConfigError(ValueError):
     """An option has a wrong type or value; the message names it and says how to fix it."""
 
 
+class Options(TypedDict, total=False):
+    """The keyword options of ``Ferrostatic`` (and every other entry point), as passed.
+
+    ``directory`` is required. The defaults, and what each option does, are on ``Config``.
+    """
+
+    directory: str | os.PathLike[str]
+    prefix: str
+    index_file: str | None
+    allow_hidden: bool
+    follow_symlinks_outside: bool
+    cache_max_age: int
+    immutable_pattern: str | re.Pattern[str] | None
+    charset: str | None
+    mime_types: Mapping[str, str] | None
+    max_memory_file_size: int
+    memory_budget: int
+    hash_max_file_size: int
+    chunk_size: int
+
+
 @dataclass(frozen=True)
 class Config:
-    """The validated options (see ``Ferrostatic`` for what each one does)."""
+    """The validated options, with their defaults.
+
+    - ``directory``: the folder to serve, indexed once at construction.
+    - ``prefix``: the URL path it is served under (``/static/``).
+    - ``index_file``: served for ``/dir/``; ``/dir`` redirects to it. None turns both off.
+    - ``allow_hidden``: serve names starting with ``.`` (``/.well-known/`` always is).
+    - ``follow_symlinks_outside``: serve symlinks whose target is outside the folder.
+    - ``cache_max_age``: ``max-age`` of ordinary files (hashed names are immutable, HTML
+      ``no-cache``).
+    - ``immutable_pattern``: a regex on the URL path marking content-hashed names.
+    - ``charset``: added to text-like media types; None to omit.
+    - ``mime_types``: ``{".ext" or file name: media type}`` overrides.
+    - ``max_memory_file_size`` / ``memory_budget``: which files are held in memory.
+    - ``hash_max_file_size``: larger files get an ETag from size and mtime, not their bytes.
+    - ``chunk_size``: read size when streaming from disk.
+    """
 
     directory: Path
     prefix: str = "/"
@@ -65,6 +101,12 @@ class Config:
         if "directory" not in options or options["directory"] is None:
             raise ConfigError(
                 "directory: required; pass the folder to serve, e.g. directory='static'"
+            )
+        unknown = sorted(set(options) - set(Options.__annotations__))
+        if unknown:
+            raise TypeError(
+                f"unexpected keyword argument {unknown[0]!r}; "
+                f"the options are: {', '.join(Options.__annotations__)}"
             )
         values = dict(options)
         values["directory"] = _directory(values["directory"])
