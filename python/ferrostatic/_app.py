@@ -35,7 +35,7 @@ class StaticFiles:
         otherwise they leave them to the wrapped app.
         """
         self.config: Config = Config.from_options(options)
-        self.index: Index = build_index(self.config)
+        self.index: Index = build_index(self.config) if self.config.enabled else Index()
         self.standalone = standalone
         self._year = time.gmtime().tm_year
         self.router: Router = _backend.Router(

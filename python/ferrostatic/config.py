@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
 
+from ._environ import options_from_environ, variable_name
+
 __all__ = ["DEFAULT_IMMUTABLE_PATTERN", "Config", "ConfigError", "Options"]
 
 # A file name that carries a content hash is safe to cache for a year: a new build gets a new
@@ -60,6 +62,7 @@ class Options(TypedDict, total=False):
     memory_budget: int
     hash_max_file_size: int
     chunk_size: int
+    enabled: bool
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,11 @@ class Config:
     - ``max_memory_file_size`` / ``memory_budget``: which files are held in memory.
     - ``hash_max_file_size``: larger files get an ETag from size and mtime, not their bytes.
     - ``chunk_size``: read size when streaming from disk.
+    - ``enabled``: False makes the app a pure pass-through (a CDN or nginx serves the files):
+      nothing is indexed and the directory need not exist.
+
+    Every option can also come from ``FERROSTATIC_<OPTION>`` in the environment; an explicit
+    argument wins.
     """
 
     directory: Path
@@ -94,22 +102,44 @@ class Config:
     memory_budget: int = 64 * MIB
     hash_max_file_size: int = 64 * MIB
     chunk_size: int = 512 * KIB
+    enabled: bool = True
 
     @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> Config:
-        """Validate keyword options; raise ``ConfigError`` for the first one that is wrong."""
-        if "directory" not in options or options["directory"] is None:
-            raise ConfigError(
-                "directory: required; pass the folder to serve, e.g. directory='static'"
-            )
+    def from_options(
+        cls, options: Mapping[str, Any], environ: Mapping[str, str] | None = None
+    ) -> Config:
+        """Validate keyword options, completed from ``FERROSTATIC_*`` variables in ``environ``
+        (``os.environ`` by default); raise ``ConfigError`` for the first one that is wrong."""
         unknown = sorted(set(options) - set(Options.__annotations__))
         if unknown:
             raise TypeError(
                 f"unexpected keyword argument {unknown[0]!r}; "
                 f"the options are: {', '.join(Options.__annotations__)}"
             )
+        from_environ = options_from_environ(os.environ if environ is None else environ, options)
+        try:
+            return cls._validated({**from_environ, **options})
+        except ConfigError as error:
+            option = str(error).split(":", 1)[0]
+            if option in from_environ:
+                raise ConfigError(f"{variable_name(option)}: {error}") from None
+            raise
+
+    @classmethod
+    def _validated(cls, options: Mapping[str, Any]) -> Config:
         values = dict(options)
-        values["directory"] = _directory(values["directory"])
+        if "enabled" in values and not isinstance(values["enabled"], bool):
+            raise ConfigError(f"enabled: expected True or False, got {values['enabled']!r}")
+        if values.get("directory") is None:
+            if values.get("enabled", True):
+                raise ConfigError(
+                    "directory: required; pass the folder to serve, e.g. directory='static'"
+                )
+            values["directory"] = Path()
+        elif values.get("enabled", True):
+            values["directory"] = _directory(values["directory"])
+        else:
+            values["directory"] = Path(os.fsdecode(values["directory"]))
         if "prefix" in values:
             values["prefix"] = _prefix(values["prefix"])
         if "index_file" in values:
