@@ -33,6 +33,8 @@ ENVIRONMENT_FORMS: Final = {
     "hash_max_file_size": "integer",
     "chunk_size": "integer",
     "enabled": "boolean",
+    "manifest_path": "text or none",
+    "cache_control": "json object",
 }
 
 _EXAMPLES: Final = {

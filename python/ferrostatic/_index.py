@@ -9,13 +9,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import stat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from ._cache_policy import IMMUTABLE, NO_CACHE
 from ._types import CODINGS, Redirect, Resource, Variant
-from .config import Config
+from .config import Config, ConfigError
 from .media_types import media_type_for
 
 __all__ = ["Index", "build_index", "reindex_file"]
@@ -26,8 +28,6 @@ logger = logging.getLogger("ferrostatic")
 # ``.zstd`` is accepted too, ``.zst`` winning when both exist.
 VARIANT_SUFFIXES = {".br": "br", ".zst": "zstd", ".zstd": "zstd", ".gz": "gzip"}
 
-IMMUTABLE = b"public, max-age=31536000, immutable"
-NO_CACHE = b"no-cache"
 
 # A modification time in the first day of the epoch is a placeholder (reproducible builds, Nix,
 # some archive tools), not a date: such files get no Last-Modified and rely on their ETag.
@@ -215,18 +215,48 @@ def _describe(
         urls=urls,
         last_modified=mtime if mtime >= _PLACEHOLDER_MTIME else None,
         content_type=content_type.encode("latin-1"),
-        cache_control=_cache_control(config, url, content_type),
+        cache_control=_cache_control(config, rel, url, content_type),
         variants=variants,
+        headers=_extra_headers(config, variants[0].path, url),
     )
 
 
-def _cache_control(config: Config, url: str, content_type: str) -> bytes:
-    """Hashed names are immutable; HTML is revalidated every time; the rest ages briefly."""
+def _cache_control(config: Config, rel: str, url: str, content_type: str) -> bytes:
+    """The steps of ``_cache_policy``: rules, then immutable, then HTML, then the default."""
+    for pattern, value in config.cache_control:
+        if pattern.fullmatch(url):
+            return value
+    if rel in config.manifest_files or url in config.manifest_files:
+        return IMMUTABLE
     if config.immutable_pattern is not None and config.immutable_pattern.search(url):
         return IMMUTABLE
     if content_type.startswith("text/html"):
         return NO_CACHE
     return b"public, max-age=%d" % config.cache_max_age
+
+
+def _extra_headers(config: Config, path: str, url: str) -> tuple[tuple[bytes, bytes], ...]:
+    """What ``add_headers(path, url)`` returns for a file, checked to be valid header fields."""
+    if config.add_headers is None:
+        return ()
+    try:
+        headers = config.add_headers(path, url)
+        return tuple(_header_field(name, value) for name, value in dict(headers).items())
+    except Exception as error:
+        raise ConfigError(f"add_headers: failed for {url!r}: {error!r}") from error
+
+
+_FIELD_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")
+
+
+def _header_field(name: object, value: object) -> tuple[bytes, bytes]:
+    """A header from ``add_headers``: a token name (RFC 9110 §5.1) and a visible-ASCII value."""
+    if not isinstance(name, str) or not _FIELD_NAME.fullmatch(name):
+        raise ValueError(f"{name!r} is not a header name")
+    if not isinstance(value, str) or not _FIELD_VALUE.fullmatch(value):
+        raise ValueError(f"the value of {name} must be visible ASCII text, got {value!r}")
+    return name.lower().encode("ascii"), value.strip().encode("ascii")
 
 
 def _variant(
@@ -308,7 +338,11 @@ def reindex_file(config: Config, rel: str) -> Resource | None:
         return None
     scratch = Index()
     found = [f for f in _group_variants(rel.rpartition("/")[0], here, scratch) if f.rel == rel]
-    return _resource(config, found[0], scratch, in_memory=set())
+    try:
+        return _resource(config, found[0], scratch, in_memory=set())
+    except ConfigError as error:  # add_headers failed: a request must not become a 500
+        logger.warning("ferrostatic: not serving changed file %r: %s", rel, error)
+        return None
 
 
 def _allowed(config: Config, path: str) -> bool:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
 
+from ._cache_policy import compile_rules, manifest_paths, read_manifest
 from ._environ import options_from_environ, variable_name
 
 __all__ = ["DEFAULT_IMMUTABLE_PATTERN", "Config", "ConfigError", "Options"]
@@ -63,6 +64,9 @@ class Options(TypedDict, total=False):
     hash_max_file_size: int
     chunk_size: int
     enabled: bool
+    manifest_path: str | os.PathLike[str] | None
+    cache_control: Mapping[str, str] | None
+    add_headers: Callable[[str, str], Mapping[str, str]] | None
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,13 @@ class Config:
     - ``chunk_size``: read size when streaming from disk.
     - ``enabled``: False makes the app a pure pass-through (a CDN or nginx serves the files):
       nothing is indexed and the directory need not exist.
+    - ``manifest_path``: a Django ``staticfiles.json``, webpack or Vite manifest (relative to
+      ``directory`` unless absolute); the files it lists are immutable whatever their names.
+      Held here as the set of listed paths, ``manifest_files``.
+    - ``cache_control``: ``{"pattern": "value"}`` rules, first match wins, before every default
+      (see ``_cache_policy``). Held here compiled.
+    - ``add_headers``: ``add_headers(path, url) -> {name: value}``, called once per file at
+      start-up; the headers go on every response about that file.
 
     Every option can also come from ``FERROSTATIC_<OPTION>`` in the environment; an explicit
     argument wins.
@@ -103,6 +114,10 @@ class Config:
     hash_max_file_size: int = 64 * MIB
     chunk_size: int = 512 * KIB
     enabled: bool = True
+    manifest_path: Path | None = None
+    manifest_files: frozenset[str] = frozenset()
+    cache_control: tuple[tuple[re.Pattern[str], bytes], ...] = ()
+    add_headers: Callable[[str, str], Mapping[str, str]] | None = None
 
     @classmethod
     def from_options(
@@ -162,6 +177,17 @@ class Config:
             values["charset"] = _charset(values["charset"])
         if "mime_types" in values:
             values["mime_types"] = _mime_types(values["mime_types"])
+        if values.get("manifest_path") is not None:
+            values["manifest_path"], values["manifest_files"] = _manifest(
+                values["manifest_path"], values["directory"]
+            )
+        if "cache_control" in values:
+            values["cache_control"] = _cache_rules(values["cache_control"])
+        if values.get("add_headers") is not None and not callable(values["add_headers"]):
+            raise ConfigError(
+                "add_headers: expected a function (path, url) -> dict, "
+                f"got {values['add_headers']!r}"
+            )
         return cls(**values)
 
 
@@ -250,3 +276,35 @@ def _mime_types(value: object) -> Mapping[str, str] | None:
             )
         checked[key.lower()] = media_type
     return checked
+
+
+def _manifest(value: object, directory: Path) -> tuple[Path, frozenset[str]]:
+    if not isinstance(value, (str, os.PathLike)):
+        raise ConfigError(f"manifest_path: expected a path, got {value!r}")
+    path = directory / os.fsdecode(value)
+    try:
+        listed = manifest_paths(read_manifest(path))
+    except ValueError as error:
+        raise ConfigError(
+            f"manifest_path: {error}; give the staticfiles.json, webpack or Vite manifest "
+            "(relative to the directory, or absolute)"
+        ) from None
+    return path, frozenset(listed)
+
+
+def _cache_rules(value: object) -> tuple[tuple[re.Pattern[str], bytes], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            f"cache_control: expected a dict like {{'*.html': 'no-cache'}}, got {value!r}"
+        )
+    for pattern, header in value.items():
+        if not isinstance(pattern, str) or not pattern:
+            raise ConfigError(f"cache_control: patterns are non-empty strings, got {pattern!r}")
+        if not isinstance(header, str) or not re.fullmatch(r"[\x20-\x7e]+", header):
+            raise ConfigError(
+                f"cache_control: {pattern!r} maps to {header!r}; expected a Cache-Control "
+                "value in visible ASCII, such as 'public, max-age=600'"
+            )
+    return compile_rules(value)
