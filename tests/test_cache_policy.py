@@ -190,3 +190,59 @@ def test_bad_added_headers_are_config_errors(build: Path, result: Any) -> None:
 
     with pytest.raises(ConfigError, match=r"^add_headers: failed for '/"):
         Ferrostatic(directory=build, add_headers=add_headers)
+
+
+def test_security_headers(make_app: MakeApp, build: Path) -> None:
+    """``security_headers=True`` adds nosniff; each policy option sets its header, precomputed,
+    on every file response (304 included)."""
+    app = make_app(
+        directory=build,
+        security_headers=True,
+        hsts="max-age=63072000; includeSubDomains",
+        csp="default-src 'self'",
+        referrer_policy="no-referrer",
+        permissions_policy="camera=()",
+        cross_origin_resource_policy="same-site",
+    )
+    expected = {
+        "x-content-type-options": "nosniff",
+        "strict-transport-security": "max-age=63072000; includeSubDomains",
+        "content-security-policy": "default-src 'self'",
+        "referrer-policy": "no-referrer",
+        "permissions-policy": "camera=()",
+        "cross-origin-resource-policy": "same-site",
+    }
+    ok = call(app, path="/robots.txt")
+    etag = (ok.header("etag") or "").encode()
+    not_modified = call(app, path="/robots.txt", headers=[(b"if-none-match", etag)])
+    for response in (ok, not_modified):
+        assert {name: response.header(name) for name in expected} == expected
+
+
+def test_no_security_headers_by_default(make_app: MakeApp, build: Path) -> None:
+    """Nothing is added unless asked for."""
+    response = call(make_app(directory=build), path="/robots.txt")
+    assert response.header("x-content-type-options") is None
+    assert response.header("strict-transport-security") is None
+
+
+def test_added_header_replaces_a_security_header(make_app: MakeApp, build: Path) -> None:
+    """A per-file header from ``add_headers`` wins over the site-wide one of the same name."""
+    app = make_app(
+        directory=build,
+        csp="default-src 'self'",
+        add_headers=lambda path, url: (
+            {"Content-Security-Policy": "sandbox"} if "pdf" in url else {}
+        ),
+    )
+    assert call(app, path="/docs/guide.pdf").header("content-security-policy") == "sandbox"
+    assert call(app, path="/robots.txt").header("content-security-policy") == "default-src 'self'"
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("hsts", "max-age=1\r\nx: y"), ("csp", 5), ("security_headers", "yes")]
+)
+def test_bad_security_options(build: Path, option: str, value: Any) -> None:
+    """Security options are validated like any other."""
+    with pytest.raises(ConfigError, match=rf"^{option}: "):
+        Ferrostatic(directory=build, **{option: value})

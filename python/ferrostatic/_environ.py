@@ -35,6 +35,12 @@ ENVIRONMENT_FORMS: Final = {
     "enabled": "boolean",
     "manifest_path": "text or none",
     "cache_control": "json object",
+    "security_headers": "boolean",
+    "hsts": "text or none",
+    "csp": "text or none",
+    "referrer_policy": "text or none",
+    "permissions_policy": "text or none",
+    "cross_origin_resource_policy": "text or none",
 }
 
 _EXAMPLES: Final = {

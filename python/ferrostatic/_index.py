@@ -236,14 +236,18 @@ def _cache_control(config: Config, rel: str, url: str, content_type: str) -> byt
 
 
 def _extra_headers(config: Config, path: str, url: str) -> tuple[tuple[bytes, bytes], ...]:
-    """What ``add_headers(path, url)`` returns for a file, checked to be valid header fields."""
+    """The security headers, and what ``add_headers(path, url)`` returns for a file (checked to
+    be valid header fields)."""
     if config.add_headers is None:
-        return ()
+        return config.security
     try:
         headers = config.add_headers(path, url)
-        return tuple(_header_field(name, value) for name, value in dict(headers).items())
+        added = tuple(_header_field(name, value) for name, value in dict(headers).items())
     except Exception as error:
         raise ConfigError(f"add_headers: failed for {url!r}: {error!r}") from error
+    # A header the hook sets for this file replaces the same security header.
+    replaced = {name for name, _ in added}
+    return tuple(h for h in config.security if h[0] not in replaced) + added
 
 
 _FIELD_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")

@@ -67,6 +67,22 @@ class Options(TypedDict, total=False):
     manifest_path: str | os.PathLike[str] | None
     cache_control: Mapping[str, str] | None
     add_headers: Callable[[str, str], Mapping[str, str]] | None
+    security_headers: bool
+    hsts: str | None
+    csp: str | None
+    referrer_policy: str | None
+    permissions_policy: str | None
+    cross_origin_resource_policy: str | None
+
+
+# option → the header it sets (each precomputed once, on every response about a file)
+SECURITY_HEADER_OPTIONS = {
+    "hsts": b"strict-transport-security",
+    "csp": b"content-security-policy",
+    "referrer_policy": b"referrer-policy",
+    "permissions_policy": b"permissions-policy",
+    "cross_origin_resource_policy": b"cross-origin-resource-policy",
+}
 
 
 @dataclass(frozen=True)
@@ -95,6 +111,10 @@ class Config:
       (see ``_cache_policy``). Held here compiled.
     - ``add_headers``: ``add_headers(path, url) -> {name: value}``, called once per file at
       start-up; the headers go on every response about that file.
+    - ``security_headers``: ``X-Content-Type-Options: nosniff`` on every file response;
+      ``hsts``, ``csp``, ``referrer_policy``, ``permissions_policy`` and
+      ``cross_origin_resource_policy`` set those headers' values. Held here together as
+      ``security``, the encoded header list.
 
     Every option can also come from ``FERROSTATIC_<OPTION>`` in the environment; an explicit
     argument wins.
@@ -118,6 +138,7 @@ class Config:
     manifest_files: frozenset[str] = frozenset()
     cache_control: tuple[tuple[re.Pattern[str], bytes], ...] = ()
     add_headers: Callable[[str, str], Mapping[str, str]] | None = None
+    security: tuple[tuple[bytes, bytes], ...] = ()
 
     @classmethod
     def from_options(
@@ -188,6 +209,7 @@ class Config:
                 "add_headers: expected a function (path, url) -> dict, "
                 f"got {values['add_headers']!r}"
             )
+        values["security"] = _security_headers(values)
         return cls(**values)
 
 
@@ -308,3 +330,24 @@ def _cache_rules(value: object) -> tuple[tuple[re.Pattern[str], bytes], ...]:
                 "value in visible ASCII, such as 'public, max-age=600'"
             )
     return compile_rules(value)
+
+
+def _security_headers(values: dict[str, Any]) -> tuple[tuple[bytes, bytes], ...]:
+    """Pop the security options from ``values`` and encode the headers they set."""
+    headers: list[tuple[bytes, bytes]] = []
+    enabled = values.pop("security_headers", False)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"security_headers: expected True or False, got {enabled!r}")
+    if enabled:
+        headers.append((b"x-content-type-options", b"nosniff"))
+    for option, header in SECURITY_HEADER_OPTIONS.items():
+        value = values.pop(option, None)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not re.fullmatch(r"[\x20-\x7e]+", value.strip()):
+            raise ConfigError(
+                f"{option}: expected the {header.decode()} header value as visible ASCII text, "
+                f"got {value!r}"
+            )
+        headers.append((header, value.strip().encode("ascii")))
+    return tuple(headers)
