@@ -41,6 +41,8 @@ ENVIRONMENT_FORMS: Final = {
     "referrer_policy": "text or none",
     "permissions_policy": "text or none",
     "cross_origin_resource_policy": "text or none",
+    "html_extension_fallback": "boolean",
+    "health_check_path": "text or none",
 }
 
 _EXAMPLES: Final = {

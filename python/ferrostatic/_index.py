@@ -77,6 +77,8 @@ def build_index(config: Config) -> Index:
         if resource is not None:
             index.resources.append(resource)
     index.file_count = len(index.resources)
+    if config.health_check_path is not None:
+        index.resources.append(_health_check(config.health_check_path))
     for rel_dir in directories:
         redirect = _directory_redirect(config, rel_dir) if rel_dir else prefix_redirect(config)
         if redirect is not None:
@@ -209,6 +211,14 @@ def _describe(
     name = rel.rsplit("/", 1)[-1]
     if config.index_file is not None and name == config.index_file:
         urls = (url[: len(url) - len(name)], url)
+    elif (
+        config.html_extension_fallback
+        and name.endswith(".html")
+        and len(name) > len(".html")
+        # /about for about.html, unless a file named "about" is there to be served instead
+        and not os.path.lexists(variants[0].path[: -len(".html")])
+    ):
+        urls = (url, url[: -len(".html")])
     content_type = media_type_for(name, config.mime_types, charset=config.charset)
     mtime = int(st.st_mtime)
     return Resource(
@@ -219,6 +229,13 @@ def _describe(
         variants=variants,
         headers=_extra_headers(config, variants[0].path, url),
     )
+
+
+def _health_check(path: str) -> Resource:
+    """A resource for the health check: always 200 ``OK``, never stored by a cache."""
+    body = b"OK"
+    variant = Variant("identity", "", len(body), 0, b'"ok"', body)
+    return Resource((path,), None, b"text/plain; charset=utf-8", b"no-store", (variant,))
 
 
 def _cache_control(config: Config, rel: str, url: str, content_type: str) -> bytes:

@@ -73,6 +73,8 @@ class Options(TypedDict, total=False):
     referrer_policy: str | None
     permissions_policy: str | None
     cross_origin_resource_policy: str | None
+    html_extension_fallback: bool
+    health_check_path: str | None
 
 
 # option → the header it sets (each precomputed once, on every response about a file)
@@ -115,6 +117,10 @@ class Config:
       ``hsts``, ``csp``, ``referrer_policy``, ``permissions_policy`` and
       ``cross_origin_resource_policy`` set those headers' values. Held here together as
       ``security``, the encoded header list.
+    - ``html_extension_fallback``: ``/about`` also serves ``about.html`` (clean URLs), unless a
+      file named ``about`` exists; a directory redirect for ``/about`` wins over it.
+    - ``health_check_path``: a URL path (``/healthz``) answering ``200 OK`` with
+      ``Cache-Control: no-store``; it takes precedence over a file at that path.
 
     Every option can also come from ``FERROSTATIC_<OPTION>`` in the environment; an explicit
     argument wins.
@@ -139,6 +145,8 @@ class Config:
     cache_control: tuple[tuple[re.Pattern[str], bytes], ...] = ()
     add_headers: Callable[[str, str], Mapping[str, str]] | None = None
     security: tuple[tuple[bytes, bytes], ...] = ()
+    html_extension_fallback: bool = False
+    health_check_path: str | None = None
 
     @classmethod
     def from_options(
@@ -180,7 +188,9 @@ class Config:
             values["prefix"] = _prefix(values["prefix"])
         if "index_file" in values:
             values["index_file"] = _index_file(values["index_file"])
-        for name in ("allow_hidden", "follow_symlinks_outside"):
+        if values.get("health_check_path") is not None:
+            values["health_check_path"] = _health_check_path(values["health_check_path"])
+        for name in ("allow_hidden", "follow_symlinks_outside", "html_extension_fallback"):
             if name in values and not isinstance(values[name], bool):
                 raise ConfigError(f"{name}: expected True or False, got {values[name]!r}")
         for name, minimum in (
@@ -351,3 +361,11 @@ def _security_headers(values: dict[str, Any]) -> tuple[tuple[bytes, bytes], ...]
             )
         headers.append((header, value.strip().encode("ascii")))
     return tuple(headers)
+
+
+def _health_check_path(value: object) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"/[\x21-\x7e]*", value):
+        raise ConfigError(
+            f"health_check_path: expected a URL path such as '/healthz', got {value!r}"
+        )
+    return value
