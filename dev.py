@@ -69,13 +69,49 @@ def test() -> None:
     run(PYTHON, "scripts/generate_media_types.py", "--check")
     run("cargo", "fmt", "--all", "--check")
     run("cargo", "clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings")
-    run("cargo", "test", "--package", "ferrostatic-core", "--locked")
+    run("cargo", "test", "--package", "ferrostatic-core", "--package", "ferrostatic-py", "--locked")
     env = dict(os.environ, FERROSTATIC_BACKEND="rust")
     if os.environ.get("CI"):
         env.setdefault("HYPOTHESIS_PROFILE", "slow")
     # The compiled core must be the one in use, and both routers are tested side by side.
     run(PYTHON, "-c", "import ferrostatic; assert ferrostatic.backend == 'rust'", env=env)
     run(PYTHON, "-m", "pytest", "-W", "error", "-p", "no:cacheprovider", env=env)
+    django_matrix(env)
+
+
+# The Django tests run on two Django versions: the one in .venv (5.2 LTS on Python 3.11; the
+# latest on 3.12+) and the other one in a second virtualenv. That one gets no build of its own:
+# the compiled core (abi3) is imported from python/, where the editable install put it.
+def django_matrix(env: dict[str, str]) -> None:
+    """Run tests/django again on the Django version .venv does not have."""
+    probe = "import django; print(django.VERSION[0])"
+    lts = subprocess.run([PYTHON, "-c", probe], capture_output=True, text=True).stdout.strip()
+    wanted, name = ("django>=6,<7", "django6") if lts == "5" else ("django>=5.2,<5.3", "django52")
+    python = _python_for(3, 12) if name == "django6" else sys.executable
+    if python is None:
+        print(f"\nSKIPPED: {wanted} needs Python >= 3.12, and none was found", flush=True)
+        return
+    other = ROOT / f".venv-{name}"
+    other_python = other / ("Scripts" if os.name == "nt" else "bin") / PYTHON.name
+    if not other_python.exists():
+        run(python, "-m", "venv", other)
+    packages = [wanted, "gunicorn", "uvicorn", "pytest>=8", "hypothesis>=6.100"]
+    run(other_python, "-m", "pip", "install", "--quiet", *packages)
+    pytest = ["-m", "pytest", "-W", "error", "-p", "no:cacheprovider", "tests/django"]
+    run(other_python, *pytest, env=dict(env, PYTHONPATH=str(ROOT / "python")))
+
+
+def _python_for(major: int, minor: int) -> str | None:
+    """An interpreter of at least this version: on PATH, or installed by pyenv."""
+    names = [f"python{major}.{n}" for n in range(minor + 3, minor - 1, -1)]
+    candidates = [found for found in map(shutil.which, names) if found]
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates += sorted(map(str, pyenv.glob(f"{major}.*/bin/python{major}")), reverse=True)
+    check = f"import sys; assert sys.version_info >= ({major}, {minor})"
+    for candidate in candidates:
+        if subprocess.run([candidate, "-c", check], capture_output=True).returncode == 0:
+            return candidate
+    return None
 
 
 def main() -> None:

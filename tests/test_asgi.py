@@ -66,6 +66,7 @@ def _bodies(messages: list[Message]) -> list[Message]:
 # --- Lifespan and websocket scopes ----------------------------------------------------------
 
 
+@pytest.mark.asgi_only
 def test_lifespan_standalone(make_app: MakeApp, root: Path) -> None:
     """Standalone, the app answers lifespan startup and shutdown and returns."""
     app = make_app(directory=root)
@@ -82,6 +83,7 @@ def test_lifespan_standalone(make_app: MakeApp, root: Path) -> None:
     assert sent == [{"type": "lifespan.startup.complete"}, {"type": "lifespan.shutdown.complete"}]
 
 
+@pytest.mark.asgi_only
 def test_websocket_standalone_is_closed(make_app: MakeApp, root: Path) -> None:
     """Standalone, a websocket is refused with a close (the server turns it into 403)."""
     app = make_app(directory=root)
@@ -97,6 +99,7 @@ def test_websocket_standalone_is_closed(make_app: MakeApp, root: Path) -> None:
     assert [m["type"] for m in sent] == ["websocket.close"]
 
 
+@pytest.mark.asgi_only
 @pytest.mark.parametrize("kind", ["lifespan", "websocket"])
 def test_middleware_passes_other_scopes_untouched(make_app: MakeApp, root: Path, kind: str) -> None:
     """As middleware, lifespan and websocket scopes reach the wrapped app as the same objects."""
@@ -163,6 +166,7 @@ def test_middleware_root_path_scope_untouched(make_app: MakeApp, root: Path) -> 
 PATHSEND = {"http.response.pathsend": {}}
 
 
+@pytest.mark.asgi_only
 def test_pathsend_for_a_full_disk_file(make_app: MakeApp, root: Path) -> None:
     """A whole file read from disk is handed to the server by its absolute path."""
     response = call(make_app(directory=root), path="/big.bin", extensions=PATHSEND)
@@ -177,6 +181,7 @@ def test_pathsend_for_a_full_disk_file(make_app: MakeApp, root: Path) -> None:
     assert response.header("content-length") == str(len(BIG))
 
 
+@pytest.mark.asgi_only
 def test_no_pathsend_for_a_range(make_app: MakeApp, root: Path) -> None:
     """A 206 sends its bytes itself: pathsend can only send a whole file."""
     headers = [(b"range", b"bytes=10-19")]
@@ -186,6 +191,7 @@ def test_no_pathsend_for_a_range(make_app: MakeApp, root: Path) -> None:
     assert response.body == BIG[10:20]
 
 
+@pytest.mark.asgi_only
 def test_no_pathsend_for_an_in_memory_file(make_app: MakeApp, root: Path) -> None:
     """A file held in memory is sent as a body message."""
     response = call(make_app(directory=root), path="/app.js", extensions=PATHSEND)
@@ -229,6 +235,7 @@ def _run(app: Ferrostatic, scope: Message, receive: Receive, send: Send) -> None
     asyncio.run(asyncio.wait_for(app(scope, receive, send), 10))
 
 
+@pytest.mark.asgi_only
 def test_disconnect_stops_the_stream(make_app: MakeApp, root: Path) -> None:
     """Once the client has gone (``http.disconnect``), no more of the file is read or sent."""
     app = make_app(directory=root, max_memory_file_size=0, chunk_size=1024)
@@ -259,6 +266,7 @@ def test_disconnect_stops_the_stream(make_app: MakeApp, root: Path) -> None:
     assert 1 <= len(chunks) <= 5, len(chunks)  # the whole file is 1024 chunks
 
 
+@pytest.mark.asgi_only
 def test_send_failure_ends_the_response(make_app: MakeApp, root: Path) -> None:
     """A ``send`` that fails with OSError mid-body (the connection broke) ends the response
     quietly: no exception escapes, and nothing more is sent."""

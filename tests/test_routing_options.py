@@ -81,3 +81,12 @@ def test_bad_health_check_path(pages: Path, value: Any) -> None:
     """The path is validated at construction."""
     with pytest.raises(ConfigError, match=r"^health_check_path: "):
         Ferrostatic(directory=pages, health_check_path=value)
+
+
+def test_health_check_outside_the_prefix(make_app: MakeApp, pages: Path) -> None:
+    """The health check answers even when the files are served under a prefix."""
+    app = make_app(directory=pages, prefix="/static/", health_check_path="/healthz")
+    assert (call(app, path="/healthz").status, call(app, path="/static/about.html").status) == (
+        200,
+        200,
+    )

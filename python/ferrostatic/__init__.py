@@ -1,7 +1,8 @@
 """ferrostatic: static files for ASGI and WSGI apps, with exact HTTP semantics.
 
 ``Ferrostatic(directory="static")`` is an ASGI app; ``Ferrostatic(app, directory="static")``
-serves the files in front of any ASGI app and hands it everything else.
+serves the files in front of any ASGI app and hands it everything else. ``FerrostaticWSGI`` is
+the same for WSGI; ``ferrostatic.django`` integrates with Django.
 """
 
 from __future__ import annotations
@@ -9,8 +10,16 @@ from __future__ import annotations
 from ._backend import BACKEND as backend
 from .asgi import Ferrostatic
 from .config import DEFAULT_IMMUTABLE_PATTERN, ConfigError
+from .wsgi import FerrostaticWSGI
 
-__all__ = ["DEFAULT_IMMUTABLE_PATTERN", "ConfigError", "Ferrostatic", "__version__", "backend"]
+__all__ = [
+    "DEFAULT_IMMUTABLE_PATTERN",
+    "ConfigError",
+    "Ferrostatic",
+    "FerrostaticWSGI",
+    "__version__",
+    "backend",
+]
 
 try:
     from importlib.metadata import version as _version
