@@ -1,11 +1,11 @@
 """The compiled router (``rust/py``): the same decisions as ``ferrostatic._pure``, faster."""
 
 from collections.abc import Iterable, Sequence
-from typing import final
+from typing import Literal, final
 
 from ._types import Redirect, Resource
 
-__all__ = ["Decision", "Router"]
+__all__ = ["Decision", "Router", "compress"]
 
 @final
 class Decision:
@@ -66,3 +66,12 @@ class Router:
         ``path`` is the decoded URL path relative to the mount point. None means "not ours":
         a miss, or a method other than GET/HEAD, when not standalone.
         """
+
+def compress(data: bytes, format: Literal["br", "zstd", "gzip"], level: int | None = None) -> bytes:
+    """Compress ``data`` into ``format`` at ``level`` (the densest if None), releasing the GIL.
+
+    Levels: br 0-11 (default 11), zstd 1-22 (default 19; above 19 the window is capped at
+    8 MiB, RFC 9659 §3), gzip 0-9 (default 9). The output depends only on the input, format
+    and level: gzip has no name, mtime 0 and OS 255 (unknown), zstd one frame with the content
+    size and no checksum. Raises ValueError for an unknown format or a level out of range.
+    """

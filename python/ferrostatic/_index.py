@@ -109,6 +109,8 @@ def _walk(config: Config, index: Index) -> tuple[list[_Found], list[str]]:
         here: dict[str, tuple[str, os.stat_result]] = {}
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            if entry.name in _NEVER_SERVED:
+                continue
             if _is_hidden(entry.name, rel) and not config.allow_hidden:
                 index.hidden.append(rel)
                 continue
@@ -370,6 +372,10 @@ def _allowed(config: Config, path: str) -> bool:
     """The start-up symlink rule for a file re-indexed later: it, and every directory on the
     way to it, may have become a link leaving the root since the walk."""
     return config.follow_symlinks_outside or _inside(os.path.realpath(path), str(config.directory))
+
+
+# Bookkeeping of `ferrostatic compress`: never served, even with allow_hidden=True.
+_NEVER_SERVED = frozenset({".ferrostatic-compress.json"})
 
 
 def _is_hidden(name: str, rel: str) -> bool:

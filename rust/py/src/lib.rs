@@ -6,12 +6,15 @@
 //! bodies, coding names) are built once at construction and handed out by reference.
 #![forbid(unsafe_code)]
 
+mod codecs;
+
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use ferrostatic_core::http_date::MAX_CURRENT_YEAR;
 use ferrostatic_core::{
-    Body, Coding, ErrorText, Field, Fields, Method, OwnedName, Rendered, ResourceSpec, Route,
-    Router as CoreRouter, RouterBuilder, SharedId, Sink, VariantSpec, CODINGS,
+    Body, Coding, ErrorText, Field, Fields, Method, Outcome, OwnedName, Rendered, ResourceSpec,
+    Route, Router as CoreRouter, RouterBuilder, SharedId, Sink, VariantId, VariantSpec, CODINGS,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -76,8 +79,28 @@ struct Router {
     texts: Vec<Py<PyBytes>>,
     /// By `VariantId`: the body held in memory, or None for a file read per request.
     bodies: Vec<Option<Py<PyBytes>>>,
+    /// By `VariantId`: the header fields of its 200 and of its 304, built on first use. They
+    /// depend on the variant alone, so a hot file's hit copies one tuple into a fresh list.
+    header_cache: Vec<[OnceLock<Py<PyTuple>>; 2]>,
     empty_bytes: Py<PyBytes>,
     empty_tuple: Py<PyTuple>,
+}
+
+/// Which cached header block an outcome uses, if any.
+fn cache_slot(outcome: &Outcome) -> Option<(VariantId, usize)> {
+    match *outcome {
+        Outcome::Full { variant, .. } => Some((variant, 0)),
+        Outcome::NotModified { variant, .. } => Some((variant, 1)),
+        _ => None,
+    }
+}
+
+/// A sink that keeps nothing: the headers come from the cache, only the body plan is needed.
+struct NullSink;
+
+impl Sink for NullSink {
+    fn shared(&mut self, _: SharedId) {}
+    fn owned(&mut self, _: OwnedName, _: &[u8]) {}
 }
 
 /// The bytes of a str as the table keys them: UTF-8, with lone surrogates (which a path decoded
@@ -505,9 +528,9 @@ impl Router {
         &self,
         py: Python<'py>,
         rendered: Rendered,
-        headers: Vec<Bound<'py, PyAny>>,
+        headers: Bound<'py, PyList>,
     ) -> PyResult<Bound<'py, Decision>> {
-        let headers = PyList::new(py, headers)?.unbind();
+        let headers = headers.unbind();
         let text = |text: ErrorText| self.texts[text as usize].clone_ref(py);
         let mut decision = Decision {
             status: rendered.status,
@@ -575,9 +598,18 @@ impl Router {
     fn render<'py>(
         &self,
         py: Python<'py>,
-        outcome: &ferrostatic_core::Outcome,
+        outcome: &Outcome,
         query: &[u8],
     ) -> PyResult<Option<Bound<'py, Decision>>> {
+        let slot = cache_slot(outcome)
+            .map(|(variant, which)| &self.header_cache[variant.0 as usize][which]);
+        if let Some(cached) = slot.and_then(OnceLock::get) {
+            let Some(rendered) = self.core.render(outcome, query, &mut NullSink) else {
+                return Ok(None);
+            };
+            let headers = cached.bind(py).to_list();
+            return self.decision(py, rendered, headers).map(Some);
+        }
         let mut sink = PySink {
             py,
             router: self,
@@ -590,8 +622,12 @@ impl Router {
         if let Some(error) = sink.error {
             return Err(error);
         }
-        let items = sink.items;
-        self.decision(py, rendered, items).map(Some)
+        let headers = PyList::new(py, sink.items)?;
+        if let Some(slot) = slot {
+            // Two threads may both build it; either copy is the same, and the first one stays.
+            let _ = slot.set(PyTuple::new(py, headers.iter())?.unbind());
+        }
+        self.decision(py, rendered, headers).map(Some)
     }
 }
 
@@ -656,6 +692,7 @@ impl Router {
                 .iter()
                 .map(|text| PyBytes::new(py, text.as_bytes()).unbind())
                 .collect(),
+            header_cache: (0..bodies.len()).map(|_| Default::default()).collect(),
             bodies,
             empty_bytes: PyBytes::new(py, b"").unbind(),
             empty_tuple: PyTuple::empty(py).unbind(),
@@ -709,5 +746,6 @@ impl Router {
 fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Router>()?;
     module.add_class::<Decision>()?;
+    module.add_function(wrap_pyfunction!(codecs::compress, module)?)?;
     Ok(())
 }
