@@ -16,6 +16,7 @@ from pathlib import PurePath
 from typing import IO, Any
 
 from . import _backend
+from ._autocompress import AutoCompressor, candidates
 from ._index import Index, build_index, reindex_file
 from ._pure import Decision, Router
 from .config import Config
@@ -37,17 +38,27 @@ class StaticFiles:
         self.config: Config = Config.from_options(options)
         self.index: Index = build_index(self.config) if self.config.enabled else Index()
         self.standalone = standalone
-        self._year = time.gmtime().tm_year
+        self.year = time.gmtime().tm_year
         self.router: Router = _backend.Router(
             self.index.resources,
             self.index.redirects,
             standalone=standalone,
-            current_year=self._year,
+            current_year=self.year,
         )
+        self.resolve = self.router.resolve
+        """``resolve(method, path, query, headers) -> Decision | None``: one call a request."""
+        self.autocompressor: AutoCompressor | None = None
+        if self.config.autocompress:
+            found = candidates(
+                self.index.resources,
+                self.config.autocompress_max_size,
+                str(self.config.directory),
+            )
+            self.autocompressor = AutoCompressor(self, found)
+            self.resolve = self.autocompressor.resolve
         # The router holds what it needs; the descriptions would double the memory per file.
         self.index.resources.clear()
         self.index.redirects.clear()
-        self.resolve = self.router.resolve
         self._refreshed: dict[str, Router] = {}
         self._refreshing = threading.Lock()
 
@@ -79,7 +90,7 @@ class StaticFiles:
                 self._refreshed.pop(rel, None)
                 return None
             router = type(self.router)(
-                [resource], (), standalone=self.standalone, current_year=self._year
+                [resource], (), standalone=self.standalone, current_year=self.year
             )
             self._refreshed[rel] = router
         return router.resolve(method, path, query, headers)

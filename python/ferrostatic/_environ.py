@@ -43,6 +43,9 @@ ENVIRONMENT_FORMS: Final = {
     "cross_origin_resource_policy": "text or none",
     "html_extension_fallback": "boolean",
     "health_check_path": "text or none",
+    "autocompress": "boolean",
+    "autocompress_max_size": "integer",
+    "autocompress_cache_size": "integer",
 }
 
 _EXAMPLES: Final = {

@@ -291,7 +291,7 @@ def _variant(
             body = file.read()
         if len(body) != st.st_size:  # changed while we looked: describe what we hold
             st = os.stat(path)
-        etag = _etag_of_bytes(body)
+        etag = etag_of_bytes(body)
         return Variant(coding, path, len(body), st.st_mtime_ns, etag, body)
     if st.st_size <= config.hash_max_file_size:
         etag = _etag_of_file(path)
@@ -309,7 +309,8 @@ def _digest() -> hashlib._Hash:
     return hashlib.sha256()
 
 
-def _etag_of_bytes(data: bytes) -> bytes:
+def etag_of_bytes(data: bytes) -> bytes:
+    """The strong ETag of a representation's bytes (the first 96 bits of their SHA-256)."""
     digest = _digest()
     digest.update(data)
     return b'"%s"' % digest.hexdigest()[:24].encode("ascii")

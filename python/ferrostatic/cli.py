@@ -98,6 +98,11 @@ OPTION_FLAGS: tuple[OptionFlag, ...] = (
     OptionFlag("follow_symlinks_outside", None, "serve symlinks leading out of the folder"),
     OptionFlag("html_extension_fallback", None, "/about also serves about.html (clean URLs)"),
     OptionFlag("health_check_path", str, "URL path answering 200 OK, e.g. /healthz", "PATH"),
+    OptionFlag("autocompress", None, "compress files without .br/.zst/.gz on first request"),
+    OptionFlag("autocompress_max_size", _size, "larger files are never compressed on the fly "
+               "(default: 1M)", "BYTES"),
+    OptionFlag("autocompress_cache_size", _size, "memory for files compressed on the fly "
+               "(default: 32M)", "BYTES"),
     OptionFlag("max_memory_file_size", _size, "hold files up to SIZE in memory (256K)", "SIZE"),
     OptionFlag("memory_budget", _size, "memory for those files, in all (64M)", "SIZE"),
     OptionFlag("hash_max_file_size", _size, "ETag from size+mtime above SIZE (64M)", "SIZE"),

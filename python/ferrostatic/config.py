@@ -75,6 +75,9 @@ class Options(TypedDict, total=False):
     cross_origin_resource_policy: str | None
     html_extension_fallback: bool
     health_check_path: str | None
+    autocompress: bool
+    autocompress_max_size: int
+    autocompress_cache_size: int
 
 
 # option → the header it sets (each precomputed once, on every response about a file)
@@ -121,6 +124,9 @@ class Config:
       file named ``about`` exists; a directory redirect for ``/about`` wins over it.
     - ``health_check_path``: a URL path (``/healthz``) answering ``200 OK`` with
       ``Cache-Control: no-store``; it takes precedence over a file at that path.
+    - ``autocompress``: compress files without pre-built variants on first request, in a
+      worker thread, and keep the results in memory (see ``_autocompress``);
+      ``autocompress_max_size`` bounds the files, ``autocompress_cache_size`` the bytes held.
 
     Every option can also come from ``FERROSTATIC_<OPTION>`` in the environment; an explicit
     argument wins.
@@ -147,6 +153,9 @@ class Config:
     security: tuple[tuple[bytes, bytes], ...] = ()
     html_extension_fallback: bool = False
     health_check_path: str | None = None
+    autocompress: bool = False
+    autocompress_max_size: int = 1 * MIB
+    autocompress_cache_size: int = 32 * MIB
 
     @classmethod
     def from_options(
@@ -190,7 +199,12 @@ class Config:
             values["index_file"] = _index_file(values["index_file"])
         if values.get("health_check_path") is not None:
             values["health_check_path"] = _health_check_path(values["health_check_path"])
-        for name in ("allow_hidden", "follow_symlinks_outside", "html_extension_fallback"):
+        for name in (
+            "allow_hidden",
+            "follow_symlinks_outside",
+            "html_extension_fallback",
+            "autocompress",
+        ):
             if name in values and not isinstance(values[name], bool):
                 raise ConfigError(f"{name}: expected True or False, got {values[name]!r}")
         for name, minimum in (
@@ -199,6 +213,8 @@ class Config:
             ("memory_budget", 0),
             ("hash_max_file_size", 0),
             ("chunk_size", 1),
+            ("autocompress_max_size", 0),
+            ("autocompress_cache_size", 0),
         ):
             if name in values:
                 values[name] = _integer(name, values[name], minimum)
