@@ -52,6 +52,20 @@ _WANTED: Final = {
     b"accept-encoding": _ACCEPT_ENCODING,
 }
 
+_UNSEEN: Final = -1
+_SLOT_OF: dict[bytes, int | None] = {}
+
+
+def _slot_of(name: bytes) -> int | None:
+    """The field a header name is (names are case-insensitive, RFC 9110 §5.1), remembered:
+    clients send the same few names on every request."""
+    slot = _WANTED.get(name.lower())
+    if len(_SLOT_OF) >= 1024:
+        _SLOT_OF.clear()
+    _SLOT_OF[name] = slot
+    return slot
+
+
 # The outcomes of the precondition steps (RFC 9110 §13.2.2).
 _PROCEED: Final = 0
 _NOT_MODIFIED: Final = 304
@@ -98,10 +112,12 @@ class Decision:
 class _Rep:
     """One variant with the header blocks of its responses, computed once."""
 
-    __slots__ = ("full", "validators", "variant")
+    __slots__ = ("coding", "full", "rank", "validators", "variant")
 
     def __init__(self, variant: Variant, validators: tuple[Header, ...], content_type: bytes):
         self.variant = variant
+        self.coding = variant.coding.encode("ascii")
+        self.rank = CODINGS.index(variant.coding)
         self.validators = validators
         self.full = (
             *_representation_headers(content_type, variant, variant.size),
@@ -191,11 +207,11 @@ class Router:
         assert isinstance(target, _Entry)
         fields: list[bytes | None] = [None] * 7
         for name, value in headers:
-            slot = _WANTED.get(name)
+            slot = _SLOT_OF.get(name, _UNSEEN)
+            if slot is _UNSEEN:
+                slot = _slot_of(name)
             if slot is None:
-                slot = _WANTED.get(name.lower())
-                if slot is None:
-                    continue
+                continue
             # Repeated fields combine into one list, in order (RFC 9110 §5.3).
             previous = fields[slot]
             fields[slot] = value if previous is None else previous + b", " + value
@@ -238,17 +254,30 @@ def select_variant(reps: Sequence[_Rep], accept_encoding: bytes | None) -> int:
     """
     if len(reps) == 1 or accept_encoding is None:
         return 0
-    accepted = AcceptEncoding(accept_encoding)
+    accepted = _parsed_accept_encoding(accept_encoding)
     best, best_key = 0, (0, 0, 0)
     for index, rep in enumerate(reps):
-        variant = rep.variant
-        weight = accepted.weight(variant.coding.encode("ascii"))
+        weight = accepted.weight(rep.coding)
         if weight == 0:
             continue
-        key = (-weight, variant.size, CODINGS.index(variant.coding))
+        key = (-weight, rep.variant.size, rep.rank)
         if best_key[0] == 0 or key < best_key:
             best, best_key = index, key
     return best
+
+
+_ACCEPT_ENCODING_MEMO: dict[bytes, AcceptEncoding] = {}
+_MEMO_SIZE: Final = 256
+
+
+def _parsed_accept_encoding(value: bytes) -> AcceptEncoding:
+    """Browsers send the same few Accept-Encoding values over and over: parse each once."""
+    accepted = _ACCEPT_ENCODING_MEMO.get(value)
+    if accepted is None:
+        if len(_ACCEPT_ENCODING_MEMO) >= _MEMO_SIZE:
+            _ACCEPT_ENCODING_MEMO.clear()
+        accepted = _ACCEPT_ENCODING_MEMO[value] = AcceptEncoding(value)
+    return accepted
 
 
 def check_preconditions(
@@ -264,7 +293,8 @@ def check_preconditions(
     """
     if_match = fields[_IF_MATCH]
     if if_match is not None:
-        if not _etag_matches(parse_etag_list(if_match), etag, strong=True):
+        # An exact copy of the ETag (the common case) matches without parsing.
+        if if_match != etag and not _etag_matches(parse_etag_list(if_match), etag, strong=True):
             return _PRECONDITION_FAILED
     else:
         if_unmodified_since = fields[_IF_UNMODIFIED_SINCE]
@@ -274,7 +304,9 @@ def check_preconditions(
                 return _PRECONDITION_FAILED
     if_none_match = fields[_IF_NONE_MATCH]
     if if_none_match is not None:
-        if _etag_matches(parse_etag_list(if_none_match), etag, strong=False):
+        if if_none_match == etag or _etag_matches(
+            parse_etag_list(if_none_match), etag, strong=False
+        ):
             return _NOT_MODIFIED
     else:
         if_modified_since = fields[_IF_MODIFIED_SINCE]
