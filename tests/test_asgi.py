@@ -335,3 +335,22 @@ def test_head_not_modified(make_app: MakeApp, root: Path, max_memory_file_size: 
     assert (head.status, get.status) == (304, 304)
     assert head.headers == get.headers
     assert (head.body, get.body) == (b"", b"")
+
+
+@pytest.mark.asgi_only
+def test_small_range_from_disk_is_read_inline(
+    make_app: MakeApp, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A range that fits in one chunk is read at once, without a worker thread, and sent as
+    one message (RFC 9110 §14.4: the bytes and Content-Range of that range)."""
+
+    def no_threads(*args: object) -> None:
+        raise AssertionError("a small read went to a worker thread")
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "run_in_executor", no_threads)
+    app = make_app(directory=root, max_memory_file_size=0)
+    response = call(app, path="/big.bin", headers=[(b"range", b"bytes=65536-131071")])
+    assert response.status == 206
+    assert response.header("content-range") == f"bytes 65536-131071/{len(BIG)}"
+    assert response.body == BIG[65536:131072]
+    assert len(_bodies(response.messages)) == 1

@@ -9,7 +9,15 @@ import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from ._app import StaticFiles, open_unchanged, read_at, unchanged
+from ._app import (
+    INLINE_READ_MAX,
+    StaticFiles,
+    body_length,
+    open_unchanged,
+    read_at,
+    read_small_body,
+    unchanged,
+)
 from ._pure import Decision
 from .config import ConfigError, Options
 
@@ -47,6 +55,8 @@ class Ferrostatic:
         self._resolve = self._files.resolve
         self.config = self._files.config
         self.index = self._files.index
+        # A body that fits in one chunk is read at once, inline (see INLINE_READ_MAX).
+        self._inline_max = min(INLINE_READ_MAX, self.config.chunk_size)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer a GET/HEAD for an indexed file; hand everything else to the wrapped app."""
@@ -101,6 +111,18 @@ class Ferrostatic:
         again (in a worker thread) and the request decided afresh; a vanished one is a miss.
         """
         loop = asyncio.get_running_loop()
+        if decision.segments and body_length(decision) <= self._inline_max:
+            body = read_small_body(decision)
+            if body is not None:
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": decision.status,
+                        "headers": decision.headers,
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
         if not unchanged(decision):
             replacement = await loop.run_in_executor(
                 None,
