@@ -518,3 +518,17 @@ def serving(
         yield Subprocess(port, process, log)
     finally:
         stop_process(process)
+
+
+def run_cli(
+    *args: str | Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m ferrostatic`` as a subprocess and collect its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "ferrostatic", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )

@@ -20,21 +20,12 @@ import pytest
 from ferrostatic.cli import OPTION_FLAGS, OPTIONS_WITHOUT_FLAG
 from ferrostatic.config import Options
 
+from .conftest import run_cli
+
 COMMANDS = ("serve", "compress", "hash", "validate")
 
 
-def ferrostatic(
-    *args: str | Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m ferrostatic`` as a subprocess and collect its output."""
-    return subprocess.run(
-        [sys.executable, "-m", "ferrostatic", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
+ferrostatic = run_cli
 
 
 def shadowing(tmp_path: Path, module: str) -> dict[str, str]:

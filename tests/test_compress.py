@@ -30,6 +30,8 @@ from ferrostatic.compress import (
     compress_tree,
 )
 
+from .conftest import run_cli
+
 if sys.version_info >= (3, 14):
     from compression import zstd as _zstd
 
@@ -56,18 +58,7 @@ CSS = b"".join(
 JS = b"function f(a) { return a * 2 + 1; }\n" * 300
 
 
-def ferrostatic(
-    *args: str | Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the command line as a subprocess and collect its output."""
-    return subprocess.run(
-        [sys.executable, "-m", "ferrostatic", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
+ferrostatic = run_cli
 
 
 @pytest.fixture

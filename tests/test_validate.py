@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from ferrostatic.compress import STATE_FILE, compress_tree
 from ferrostatic.validate import validate
+
+from .conftest import run_cli
 
 CHECKS = [
     "directory",
@@ -29,18 +30,7 @@ CHECKS = [
 ]
 
 
-def ferrostatic(
-    *args: str | Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the command line as a subprocess and collect its output."""
-    return subprocess.run(
-        [sys.executable, "-m", "ferrostatic", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
+ferrostatic = run_cli
 
 
 def levels(result: subprocess.CompletedProcess[str]) -> dict[str, str]:

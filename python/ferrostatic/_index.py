@@ -114,14 +114,14 @@ def _walk(config: Config, index: Index) -> tuple[list[_Found], list[str]]:
             if _is_hidden(entry.name, rel) and not config.allow_hidden:
                 index.hidden.append(rel)
                 continue
-            if _has_surrogates(entry.name):
+            if has_surrogates(entry.name):
                 index.unreadable.append(rel.encode("utf-8", "replace").decode())
                 logger.warning("ferrostatic: skipping %r: its name is not valid UTF-8", rel)
                 continue
             path = entry.path
             if entry.is_symlink():
                 target = os.path.realpath(path)
-                if not config.follow_symlinks_outside and not _inside(target, root):
+                if not config.follow_symlinks_outside and not inside(target, root):
                     index.outside_symlinks.append(rel)
                     continue
             try:
@@ -372,7 +372,7 @@ def reindex_file(config: Config, rel: str) -> Resource | None:
 def _allowed(config: Config, path: str) -> bool:
     """The start-up symlink rule for a file re-indexed later: it, and every directory on the
     way to it, may have become a link leaving the root since the walk."""
-    return config.follow_symlinks_outside or _inside(os.path.realpath(path), str(config.directory))
+    return config.follow_symlinks_outside or inside(os.path.realpath(path), str(config.directory))
 
 
 # Bookkeeping of `ferrostatic compress`: never served, even with allow_hidden=True.
@@ -383,7 +383,8 @@ def _is_hidden(name: str, rel: str) -> bool:
     return name.startswith(".") and rel != ".well-known"
 
 
-def _has_surrogates(name: str) -> bool:
+def has_surrogates(name: str) -> bool:
+    """Whether a file name is not valid UTF-8 (decoded with surrogateescape)."""
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
@@ -391,7 +392,8 @@ def _has_surrogates(name: str) -> bool:
     return False
 
 
-def _inside(target: str, root: str) -> bool:
+def inside(target: str, root: str) -> bool:
+    """Whether the real path ``target`` is ``root`` or below it."""
     return target == root or target.startswith(root.rstrip(os.sep) + os.sep)
 
 

@@ -30,6 +30,9 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Literal, TextIO
 
+from ._index import has_surrogates as _has_surrogates
+from ._index import inside as _inside
+
 __all__ = [
     "FORMATS",
     "LEVELS",
@@ -368,18 +371,6 @@ def _select(top: str, include: tuple[str, ...], exclude: tuple[str, ...]) -> Ite
             if os.path.islink(path) and not _inside(os.path.realpath(path), real_top):
                 continue
             yield path
-
-
-def _inside(target: str, root: str) -> bool:
-    return target == root or target.startswith(root.rstrip(os.sep) + os.sep)
-
-
-def _has_surrogates(name: str) -> bool:
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
 
 
 # --- State: how each variant was made ---------------------------------------------------------
