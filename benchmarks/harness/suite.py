@@ -245,7 +245,8 @@ def _start_all(
             log(f"  {target.key}: {error}")
             continue
         found = check_all(server, fixture)
-        _cell(cells, target, "spa").encodings = found["spa"].encodings
+        if "spa" in target.scenarios:
+            _cell(cells, target, "spa").encodings = found["spa"].encodings
         started[target.key] = (server, found)
     return started
 

@@ -248,7 +248,7 @@ def _startup_goals(results: dict[str, Any]) -> list[Goal]:
         for goal in (timing, memory):
             if goal.met is False:
                 goal.why = [f"The others at {largest:,} files: {others}."]
-                if lean is not None:
+                if lean is not None and app == FERRO:
                     goal.why.insert(
                         0,
                         f"With `memory_budget=0` (no file bodies held in memory) the Rust "
