@@ -8,18 +8,32 @@ event loop) for a decision about the file as it is now.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
-from collections.abc import Iterable, Mapping
-from pathlib import PurePath
+from collections.abc import Callable, Iterable, Mapping
 from typing import IO, Any
 
 from . import _backend
 from ._autocompress import AutoCompressor, candidates
-from ._index import Index, build_index, reindex_file
+from ._cors import Cors, header_value
+from ._dynamic import DiskLookup
+from ._errors import with_error_body
+from ._index import Index, reindex_file
+from ._mounts import (
+    Mount,
+    chained,
+    checked_files,
+    directory_mount,
+    file_owner,
+    files_mount,
+    main_mount,
+)
+from ._observe import Hooks
 from ._pure import Decision, Router
-from .config import Config
+from ._spa import SpaFallback
+from .config import Config, ConfigError
 
 __all__ = [
     "INLINE_READ_MAX",
@@ -32,43 +46,206 @@ __all__ = [
 ]
 
 Header = tuple[bytes, bytes]
+Resolve = Callable[[str, str, bytes, Iterable[Header]], "Decision | None"]
 
 
 class StaticFiles:
-    """The validated options, the start-up index, and the router built from it."""
+    """The validated options, the roots and their routers, and the request pipeline."""
 
     def __init__(self, options: Mapping[str, Any], *, standalone: bool) -> None:
-        """Validate ``options`` (raising ``ConfigError``), index the directory, build the router.
+        """Validate ``options`` (raising ``ConfigError``), index the directories, build the
+        routers.
 
         ``standalone`` routers answer misses (404) and other methods (405) themselves;
         otherwise they leave them to the wrapped app.
         """
         self.config: Config = Config.from_options(options)
-        self.index: Index = build_index(self.config) if self.config.enabled else Index()
+        config = self.config
         self.standalone = standalone
         self.year = time.gmtime().tm_year
-        self.router: Router = _backend.Router(
-            self.index.resources,
-            self.index.redirects,
-            standalone=standalone,
-            current_year=self.year,
-        )
-        self.resolve = self.router.resolve
-        """``resolve(method, path, query, headers) -> Decision | None``: one call a request."""
+        self.router_class: type[Router] = _backend.Router
+        main = main_mount(config, self.router_class, standalone, self.year)
+        self.index: Index = main.index
+        self.router: Router = main.router
         self.autocompressor: AutoCompressor | None = None
-        if self.config.autocompress:
+        if config.autocompress and config.serve_directory:
             found = candidates(
-                self.index.resources,
-                self.config.autocompress_max_size,
-                str(self.config.directory),
+                self.index.resources, config.autocompress_max_size, str(config.directory)
             )
             self.autocompressor = AutoCompressor(self, found)
-            self.resolve = self.autocompressor.resolve
-        # The router holds what it needs; the descriptions would double the memory per file.
+            main = dataclasses.replace(main, resolve=self.autocompressor.resolve)
+        # The routers hold what they need; the descriptions would double the memory per file.
         self.index.resources.clear()
         self.index.redirects.clear()
-        self._refreshed: dict[str, Router] = {}
+        self._main = main
+        self._files: Mount | None = None
+        self._directories: dict[str, Mount] = {}
+        for prefix, folder in config.directories if config.enabled else ():
+            self._directories[prefix] = directory_mount(
+                config, prefix, folder, self.router_class, self.year
+            )
+        self._mounts: tuple[Mount, ...] = ()
+        self._changing = threading.Lock()
+        self._refreshed: dict[str, tuple[Router, str]] = {}
         self._refreshing = threading.Lock()
+        self.cors = (
+            Cors(config.cors_allow_origins, config.cors_max_age)
+            if (config.cors_allow_origins)
+            else None
+        )
+        self.spa = (
+            SpaFallback(config, self.router_class, self.year)
+            if config.spa_fallback and config.enabled
+            else None
+        )
+        self.spa_after_app = (
+            self.spa is not None and not standalone and config.spa_fallback_app_first
+        )
+        self.disk = (
+            DiskLookup(config, self._roots, self.router_class, self.year, standalone)
+            if config.enabled and (config.autorefresh or config.path_resolver is not None)
+            else None
+        )
+        self.hooks = Hooks(config.on_request) if config.on_request else None
+        self.resolve: Resolve = main.resolve
+        """``resolve(method, path, query, headers) -> Decision | None``: one call a request.
+        Replaced as a whole when a root is added or removed."""
+        self._lookup: Resolve = main.resolve
+        self._rebuild()
+
+    # --- Roots ------------------------------------------------------------------------------
+
+    def add_directory(self, prefix: str, directory: str | os.PathLike[str]) -> None:
+        """Serve ``directory`` under ``prefix`` (indexed now, on this thread)."""
+        mount = directory_mount(self.config, prefix, directory, self.router_class, self.year)
+        with self._changing:
+            self._directories[mount.config.prefix] = mount
+            self._rebuild()
+
+    def remove_directory(self, prefix: str) -> None:
+        """Stop serving the directory added under ``prefix``."""
+        key = prefix if prefix.endswith("/") else prefix + "/"
+        with self._changing:
+            if self._directories.pop(key, None) is None:
+                raise ConfigError(f"remove_directory: no directory is served under {prefix!r}")
+            self._rebuild()
+
+    def add_files(self, files: Mapping[str, str | os.PathLike[str]]) -> None:
+        """Serve each file under its URL: ``{"/robots.txt": "deploy/robots.txt"}``."""
+        checked = checked_files(files)
+        with self._changing:
+            merged = {**(self._files.files if self._files else {}), **checked}
+            self._files = files_mount(self.config, merged, self.router_class, self.year)
+            self._rebuild()
+
+    def remove_files(self, urls: Iterable[str]) -> None:
+        """Stop serving the files added under ``urls``."""
+        urls = [urls] if isinstance(urls, str) else list(urls)
+        with self._changing:
+            current = dict(self._files.files) if self._files else {}
+            missing = [url for url in urls if url not in current]
+            if missing:
+                raise ConfigError(f"remove_files: no file is served under {missing[0]!r}")
+            for url in urls:
+                del current[url]
+            self._files = (
+                files_mount(self.config, current, self.router_class, self.year) if current else None
+            )
+            self._rebuild()
+
+    def _roots(self) -> list[Config]:
+        return [mount.config for mount in self._mounts if not mount.files]
+
+    def _rebuild(self) -> None:
+        """Put the mounts in lookup order and compose the pipeline (see ``_mounts``)."""
+        mounts = [*([self._files] if self._files else []), *self._directories.values()]
+        mounts.sort(key=lambda mount: (bool(mount.files) is False, -len(mount.config.prefix)))
+        self._mounts = (*mounts, self._main)
+        lookup = self._main.resolve if not mounts else chained(self._mounts, self.standalone)
+        self._lookup = lookup
+        extra = (
+            self.cors
+            or self.disk
+            or self.config.error_bodies
+            or (self.spa is not None and not self.spa_after_app)
+        )
+        self.resolve = self._pipeline if extra else lookup
+        # Every URL the mounts can answer starts with this; a WSGI middleware hands anything
+        # else to the app at once.
+        self.under = (
+            self.config.prefix.rstrip("/")
+            if not mounts and not extra and not self.config.health_check_path
+            else ""
+        )
+
+    # --- The request pipeline ---------------------------------------------------------------
+
+    def _pipeline(
+        self, method: str, path: str, query: bytes, headers: Iterable[Header]
+    ) -> Decision | None:
+        """The lookup, then what the options add: preflights, files found on disk, the SPA
+        page, custom error bodies, CORS headers."""
+        if self.cors is not None and method == "OPTIONS":
+            preflight = self._preflight(path, headers)
+            if preflight is not None:
+                return preflight
+        decision = self._lookup(method, path, query, headers)
+        if decision is None or decision.status == 404:
+            if self.disk is not None:
+                decision = self.disk.find(method, path, query, headers) or decision
+            if (
+                (decision is None or decision.status == 404)
+                and self.spa is not None
+                and not self.spa_after_app
+                and self.spa.applies(method, path, headers)
+            ):
+                decision = self.spa.resolve(method, path, query, headers)
+        return None if decision is None else self.finish(decision, method, headers)
+
+    def _preflight(self, path: str, headers: Iterable[Header]) -> Decision | None:
+        assert self.cors is not None
+        headers = list(headers)
+        if not self.cors.allowed(header_value(headers, b"origin")):
+            return None
+        probe = self._lookup("HEAD", path, b"", ())
+        if (probe is None or probe.status == 404) and self.disk is not None:
+            probe = self.disk.find("HEAD", path, b"", ())
+        if probe is None or probe.status == 404:
+            return None
+        return self.cors.preflight(headers)
+
+    def finish(self, decision: Decision, method: str, headers: Iterable[Header]) -> Decision:
+        """A decision with the custom error body and the CORS headers the options ask for."""
+        error = self.config.error_bodies.get(decision.status)
+        if error is not None:
+            decision = with_error_body(decision, error, method)
+        if self.cors is not None:
+            self.cors.decorate(decision, headers)
+        return decision
+
+    def spa_page(
+        self, method: str, path: str, query: bytes, headers: Iterable[Header]
+    ) -> Decision | None:
+        """The SPA page for a navigation the wrapped app answered 404; None otherwise."""
+        if self.spa is None or not self.spa.applies(method, path, headers):
+            return None
+        return self.finish(self.spa.resolve(method, path, query, headers), method, headers)
+
+    def error(self, status: int, method: str, retry_after: bytes | None = None) -> Decision:
+        """A response the router did not decide: a file that vanished (404) or keeps changing
+        (503), with its custom body if one is configured."""
+        body = b"%d %s\n" % (status, b"Not Found" if status == 404 else b"Service Unavailable")
+        headers = [
+            (b"content-type", b"text/plain; charset=utf-8"),
+            (b"content-length", b"%d" % len(body)),
+        ]
+        if retry_after is not None:
+            headers.append((b"retry-after", retry_after))
+        decision = Decision(status, headers, b"" if method == "HEAD" else body)
+        error = self.config.error_bodies.get(status)
+        return decision if error is None else with_error_body(decision, error, method)
+
+    # --- Files that changed after start-up --------------------------------------------------
 
     def refresh(
         self, decision: Decision, method: str, path: str, query: bytes, headers: Iterable[Header]
@@ -82,26 +259,42 @@ class StaticFiles:
         source = decision.file
         if decision.coding not in (None, "identity"):
             source = os.path.splitext(source)[0]
-        try:
-            rel = PurePath(source).relative_to(self.config.directory).as_posix()
-        except ValueError:
+        owner = self._owner(source)
+        if owner is None:
             return None
+        config, rel, url = owner
         headers = list(headers)
         with self._refreshing:
-            cached = self._refreshed.get(rel)
+            cached = self._refreshed.get(source)
             if cached is not None:
-                fresh = cached.resolve(method, path, query, headers)
+                router, known = cached
+                fresh = router.resolve(method, known, query, headers)
                 if fresh is not None and (fresh.file is None or unchanged(fresh)):
-                    return fresh
-            resource = reindex_file(self.config, rel)
+                    return self.finish(fresh, method, headers)
+            resource = reindex_file(config, rel, url)
             if resource is None:
-                self._refreshed.pop(rel, None)
+                self._refreshed.pop(source, None)
                 return None
-            router = type(self.router)(
+            if self.spa is not None and source == self.spa.path:
+                resource = resource._replace(cache_control=b"no-cache")
+            router = self.router_class(
                 [resource], (), standalone=self.standalone, current_year=self.year
             )
-            self._refreshed[rel] = router
-        return router.resolve(method, path, query, headers)
+            # Every URL of the resource gets the same answer; the request's own may not be
+            # one of them (the SPA page, a file found by path_resolver).
+            known = resource.urls[0]
+            self._refreshed[source] = (router, known)
+        fresh = router.resolve(method, known, query, headers)
+        return None if fresh is None else self.finish(fresh, method, headers)
+
+    def _owner(self, source: str) -> tuple[Config, str, str | None] | None:
+        for mount in self._mounts:
+            owner = file_owner(mount, source)
+            if owner is not None:
+                return owner
+        if self.spa is not None and source == self.spa.path:
+            return self.config, self.spa.file_rel, None
+        return self.disk.owner(source) if self.disk is not None else None
 
 
 def unchanged(decision: Decision) -> bool:

@@ -46,12 +46,24 @@ ENVIRONMENT_FORMS: Final = {
     "autocompress": "boolean",
     "autocompress_max_size": "integer",
     "autocompress_cache_size": "integer",
+    "directories": "json object",
+    "spa_fallback": "text or none",
+    "spa_fallback_app_first": "boolean",
+    "not_found_file": "text or none",
+    "error_responses": "json object",
+    "cors_allow_origins": "comma list",
+    "cors_max_age": "integer",
+    "autorefresh": "boolean",
+    "request_id_header": "text or none",
 }
+"""Options not listed (``add_headers``, ``path_resolver``, ``path_resolver_roots``,
+``on_request``) are Python objects: they have no environment form."""
 
 _EXAMPLES: Final = {
     "boolean": "1/0, true/false, yes/no or on/off",
     "integer": "a whole number such as 3600",
     "json object": """a JSON object such as {".epub": "application/epub+zip"}""",
+    "comma list": "values separated by commas, such as https://a.example,https://b.example",
 }
 
 
@@ -88,6 +100,8 @@ def _parse(text: str, form: str) -> Any:
     if form == "boolean":
         lowered = text.lower()
         return True if lowered in _TRUE else False if lowered in _FALSE else _INVALID
+    if form == "comma list":
+        return [item.strip() for item in text.split(",") if item.strip()]
     if form == "integer":
         return int(text) if text.isascii() and text.isdigit() else _INVALID
     try:

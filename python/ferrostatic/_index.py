@@ -20,7 +20,7 @@ from ._types import CODINGS, Redirect, Resource, Variant
 from .config import Config, ConfigError
 from .media_types import media_type_for
 
-__all__ = ["Index", "build_index", "reindex_file"]
+__all__ = ["Index", "build_index", "health_check_resource", "inside", "reindex_file"]
 
 logger = logging.getLogger("ferrostatic")
 
@@ -78,7 +78,7 @@ def build_index(config: Config) -> Index:
             index.resources.append(resource)
     index.file_count = len(index.resources)
     if config.health_check_path is not None:
-        index.resources.append(_health_check(config.health_check_path))
+        index.resources.append(health_check_resource(config.health_check_path))
     for rel_dir in directories:
         redirect = _directory_redirect(config, rel_dir) if rel_dir else prefix_redirect(config)
         if redirect is not None:
@@ -189,7 +189,9 @@ def _choose_in_memory(config: Config, files: list[_Found], index: Index) -> set[
     return chosen
 
 
-def _resource(config: Config, found: _Found, index: Index, in_memory: set[str]) -> Resource | None:
+def _resource(
+    config: Config, found: _Found, index: Index, in_memory: set[str], url: str | None = None
+) -> Resource | None:
     variants: list[Variant] = []
     for coding, (path, st) in [("identity", (found.path, found.st)), *found.variants.items()]:
         try:
@@ -201,26 +203,27 @@ def _resource(config: Config, found: _Found, index: Index, in_memory: set[str]) 
                 return None
             logger.warning("ferrostatic: cannot read variant of %r: %s", found.rel, error)
     variants.sort(key=lambda v: CODINGS.index(v.coding))
-    return _describe(config, found.rel, found.st, tuple(variants))
+    return _describe(config, found.rel, found.st, tuple(variants), url)
 
 
 def _describe(
-    config: Config, rel: str, st: os.stat_result, variants: tuple[Variant, ...]
+    config: Config,
+    rel: str,
+    st: os.stat_result,
+    variants: tuple[Variant, ...],
+    url: str | None = None,
 ) -> Resource:
-    """The response facts of one file: URLs, Content-Type, Cache-Control, Last-Modified."""
-    url = config.prefix + rel
-    urls: tuple[str, ...] = (url,)
+    """The response facts of one file: URLs, Content-Type, Cache-Control, Last-Modified.
+
+    ``url``, when given, is the file's only URL (a file mounted by name); otherwise the URLs
+    follow from its place in the tree.
+    """
     name = rel.rsplit("/", 1)[-1]
-    if config.index_file is not None and name == config.index_file:
-        urls = (url[: len(url) - len(name)], url)
-    elif (
-        config.html_extension_fallback
-        and name.endswith(".html")
-        and len(name) > len(".html")
-        # /about for about.html, unless a file named "about" is there to be served instead
-        and not os.path.lexists(variants[0].path[: -len(".html")])
-    ):
-        urls = (url, url[: -len(".html")])
+    if url is None:
+        urls = _urls(config, rel, name, variants[0].path)
+        url = config.prefix + rel
+    else:
+        urls = (url,)
     content_type = media_type_for(name, config.mime_types, charset=config.charset)
     mtime = int(st.st_mtime)
     return Resource(
@@ -233,7 +236,23 @@ def _describe(
     )
 
 
-def _health_check(path: str) -> Resource:
+def _urls(config: Config, rel: str, name: str, path: str) -> tuple[str, ...]:
+    """The URLs of a file found in the tree: its own, and the folder's or the clean one."""
+    url = config.prefix + rel
+    if config.index_file is not None and name == config.index_file:
+        return (url[: len(url) - len(name)], url)
+    if (
+        config.html_extension_fallback
+        and name.endswith(".html")
+        and len(name) > len(".html")
+        # /about for about.html, unless a file named "about" is there to be served instead
+        and not os.path.lexists(path[: -len(".html")])
+    ):
+        return (url, url[: -len(".html")])
+    return (url,)
+
+
+def health_check_resource(path: str) -> Resource:
     """A resource for the health check: always 200 ``OK``, never stored by a cache."""
     body = b"OK"
     variant = Variant("identity", "", len(body), 0, b'"ok"', body)
@@ -341,7 +360,7 @@ def prefix_redirect(config: Config) -> Redirect | None:
     return Redirect(config.prefix.rstrip("/"), location.encode("ascii"), cache_control)
 
 
-def reindex_file(config: Config, rel: str) -> Resource | None:
+def reindex_file(config: Config, rel: str, url: str | None = None) -> Resource | None:
     """Describe one file again (it changed after start-up); None if it is gone.
 
     The same rules as the start-up walk apply (siblings, stale variants, symlinks), through
@@ -363,7 +382,7 @@ def reindex_file(config: Config, rel: str) -> Resource | None:
     scratch = Index()
     found = [f for f in _group_variants(rel.rpartition("/")[0], here, scratch) if f.rel == rel]
     try:
-        return _resource(config, found[0], scratch, in_memory=set())
+        return _resource(config, found[0], scratch, in_memory=set(), url=url)
     except ConfigError as error:  # add_headers failed: a request must not become a 500
         logger.warning("ferrostatic: not serving changed file %r: %s", rel, error)
         return None

@@ -6,7 +6,9 @@ This module and the WSGI one are the only code that does I/O on the request path
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, MutableMapping
+import os
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from ._app import (
@@ -18,7 +20,10 @@ from ._app import (
     read_small_body,
     unchanged,
 )
+from ._cors import header_value
+from ._observe import RequestInfo
 from ._pure import Decision
+from ._request_id import request_id as make_request_id
 from .config import ConfigError, Options
 
 if TYPE_CHECKING:
@@ -52,30 +57,55 @@ class Ferrostatic:
             raise ConfigError(f"app: expected an ASGI application (a callable), got {app!r}")
         self.app = app
         self._files = StaticFiles(options, standalone=app is None)
-        self._resolve = self._files.resolve
         self.config = self._files.config
         self.index = self._files.index
         # A body that fits in one chunk is read at once, inline (see INLINE_READ_MAX).
         self._inline_max = min(INLINE_READ_MAX, self.config.chunk_size)
+        self._request_id = (
+            self.config.request_id_header.encode("ascii") if self.config.request_id_header else None
+        )
+        self._observed = self._request_id is not None or self._files.hooks is not None
+
+    def add_directory(self, prefix: str, directory: str | os.PathLike[str]) -> None:
+        """Serve ``directory`` under the URL path ``prefix`` too (indexed now; see
+        ``ferrostatic._mounts`` for the order in which roots are looked up)."""
+        self._files.add_directory(prefix, directory)
+
+    def remove_directory(self, prefix: str) -> None:
+        """Stop serving the directory added under ``prefix``."""
+        self._files.remove_directory(prefix)
+
+    def add_files(self, files: Mapping[str, str | os.PathLike[str]]) -> None:
+        """Serve single files under URLs of their own: ``{"/robots.txt": "robots.prod.txt"}``."""
+        self._files.add_files(files)
+
+    def remove_files(self, urls: Iterable[str]) -> None:
+        """Stop serving the files added under ``urls``."""
+        self._files.remove_files(urls)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer a GET/HEAD for an indexed file; hand everything else to the wrapped app."""
         if scope["type"] != "http":
             await self._not_http(scope, receive, send)
-            return
+        elif self._observed:
+            await self._observe(scope, receive, send)
+        else:
+            await self._http(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> Decision | None:
+        """Answer one HTTP request; the decision sent, or None when the wrapped app answered."""
         path = scope["path"]
         root_path = scope.get("root_path")
         if root_path and path.startswith(root_path):
             rest = path[len(root_path) :]
             if not rest or rest[0] == "/":
                 path = rest or "/"
-        decision = self._resolve(
+        decision = self._files.resolve(
             scope["method"], path, scope.get("query_string", b""), scope["headers"]
         )
         if decision is None:
-            assert self.app is not None
-            await self.app(scope, receive, send)
-        elif decision.file is None:
+            return await self._to_app(scope, receive, send, path)
+        if decision.file is None:
             await send(
                 {
                     "type": "http.response.start",
@@ -84,8 +114,77 @@ class Ferrostatic:
                 }
             )
             await send({"type": "http.response.body", "body": decision.body})
-        else:
-            await self._send_file(scope, receive, send, decision, path)
+            return decision
+        return await self._send_file(scope, receive, send, decision, path)
+
+    async def _to_app(
+        self, scope: Scope, receive: Receive, send: Send, path: str
+    ) -> Decision | None:
+        """Hand the request to the wrapped app; with ``spa_fallback``, a 404 it gives to a
+        navigation request is replaced by the SPA page."""
+        assert self.app is not None
+        files = self._files
+        if not files.spa_after_app or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return None
+        refused = False
+
+        async def send_unless_not_found(message: Message) -> None:
+            nonlocal refused
+            if message["type"] == "http.response.start" and message["status"] == 404:
+                refused = True
+            if not refused:
+                await send(message)
+
+        await self.app(scope, receive, send_unless_not_found)
+        if not refused:
+            return None
+        page = files.spa_page(
+            scope["method"], path, scope.get("query_string", b""), scope["headers"]
+        )
+        if page is None:
+            page = files.error(404, scope["method"])
+        if page.file is not None:
+            return await self._send_file(scope, receive, send, page, path, to_app=False)
+        return await _send_decision(send, page)
+
+    async def _observe(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``_http`` with a request id and the ``on_request`` report."""
+        started = time.perf_counter()
+        start_ns = time.time_ns()
+        request_id: str | None = None
+        name = self._request_id
+        if name is not None:
+            incoming = header_value(scope["headers"], name)
+            request_id = make_request_id(incoming)
+            if incoming is None or incoming != request_id.encode("ascii"):
+                scope = dict(scope)
+                scope["headers"] = [
+                    *(h for h in scope["headers"] if h[0].lower() != name),
+                    (name, request_id.encode("ascii")),
+                ]
+        counted = _CountingSend(send, name, request_id)
+        decision = await self._http(scope, receive, counted)
+        hooks = self._files.hooks
+        if decision is None or hooks is None:
+            return
+        client = scope.get("client")
+        hooks.report(
+            RequestInfo(
+                method=scope["method"],
+                path=scope["path"],
+                status=counted.status,
+                bytes_sent=counted.sent,
+                elapsed=time.perf_counter() - started,
+                start_time_ns=start_ns,
+                encoding=decision.coding,
+                request_id=request_id,
+                scheme=scope.get("scheme", "http"),
+                http_version=scope.get("http_version", "1.1"),
+                client=client[0] if client else None,
+                headers=tuple(scope["headers"]),
+            )
+        )
 
     async def _not_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Lifespan and websocket scopes: the wrapped app's business, or answered standalone."""
@@ -103,8 +202,15 @@ class Ferrostatic:
             await send({"type": "websocket.close", "code": 1000})
 
     async def _send_file(
-        self, scope: Scope, receive: Receive, send: Send, decision: Decision, path: str
-    ) -> None:
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        decision: Decision,
+        path: str,
+        *,
+        to_app: bool = True,
+    ) -> Decision | None:
         """Answer about a file on disk, after checking it is still the one indexed.
 
         Every response about it is checked, HEAD and 304 included: a changed file is described
@@ -122,7 +228,7 @@ class Ferrostatic:
                     }
                 )
                 await send({"type": "http.response.body", "body": body})
-                return
+                return decision
         if not unchanged(decision):
             replacement = await loop.run_in_executor(
                 None,
@@ -134,11 +240,9 @@ class Ferrostatic:
                 scope["headers"],
             )
             if replacement is None:
-                if self.app is not None:
-                    await self.app(scope, receive, send)
-                else:
-                    await _send_plain(send, scope, 404, b"404 Not Found\n")
-                return
+                if self.app is not None and to_app:
+                    return await self._to_app(scope, receive, send, path)
+                return await _send_decision(send, self._files.error(404, scope["method"]))
             decision = replacement
         start = {
             "type": "http.response.start",
@@ -148,17 +252,17 @@ class Ferrostatic:
         if not decision.segments:
             await send(start)
             await send({"type": "http.response.body", "body": decision.body})
-            return
+            return decision
         if decision.status == 200 and "http.response.pathsend" in (scope.get("extensions") or {}):
             await send(start)
             await send({"type": "http.response.pathsend", "path": decision.file})
-            return
+            return decision
         file = await loop.run_in_executor(None, open_unchanged, decision)
         if file is None:  # changing under our feet: let the client retry
-            await _send_plain(send, scope, 503, b"503 Service Unavailable\n", b"1")
-            return
+            return await _send_decision(send, self._files.error(503, scope["method"], b"1"))
         with file:
             await self._stream(receive, send, start, decision, file)
+        return decision
 
     async def _stream(
         self, receive: Receive, send: Send, start: Message, decision: Decision, file: Any
@@ -199,15 +303,37 @@ async def _wait_for_disconnect(receive: Receive) -> None:
         pass
 
 
-async def _send_plain(
-    send: Send, scope: Scope, status: int, body: bytes, retry_after: bytes | None = None
-) -> None:
-    """A short text response the router did not decide (a file vanished or keeps changing)."""
-    headers = [
-        (b"content-type", b"text/plain; charset=utf-8"),
-        (b"content-length", b"%d" % len(body)),
-    ]
-    if retry_after is not None:
-        headers.append((b"retry-after", retry_after))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+async def _send_decision(send: Send, decision: Decision) -> Decision:
+    """A response with its body in memory, such as those ``StaticFiles.error`` makes."""
+    await send(
+        {"type": "http.response.start", "status": decision.status, "headers": decision.headers}
+    )
+    await send({"type": "http.response.body", "body": decision.body})
+    return decision
+
+
+class _CountingSend:
+    """``send`` that remembers the status, counts the body bytes handed to the server, and
+    adds the request id header to a response that has none."""
+
+    __slots__ = ("_name", "_send", "_value", "sent", "status")
+
+    def __init__(self, send: Send, name: bytes | None, request_id: str | None) -> None:
+        self._send = send
+        self._name = name
+        self._value = request_id.encode("ascii") if request_id is not None else b""
+        self.status = 0
+        self.sent = 0
+
+    async def __call__(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            self.status = message["status"]
+            name = self._name
+            if name is not None and header_value(message.get("headers", ()), name) is None:
+                message = {**message, "headers": [*message.get("headers", ()), (name, self._value)]}
+        await self._send(message)
+        if kind == "http.response.body":
+            self.sent += len(message.get("body", b""))
+        elif kind == "http.response.pathsend":
+            self.sent += os.stat(message["path"]).st_size

@@ -54,6 +54,11 @@ def _pair(example: str) -> Callable[[str], tuple[str, str]]:
     return parse
 
 
+def _origins(text: str) -> list[str]:
+    """``https://a.example, https://b.example`` (or ``*``) as a list."""
+    return [origin.strip() for origin in text.split(",") if origin.strip()]
+
+
 @dataclass(frozen=True)
 class OptionFlag:
     """A command-line flag for one ``ferrostatic.config.Options`` key.
@@ -113,6 +118,20 @@ OPTION_FLAGS: tuple[OptionFlag, ...] = (
     OptionFlag("referrer_policy", str, "Referrer-Policy value", "VALUE"),
     OptionFlag("permissions_policy", str, "Permissions-Policy value", "VALUE"),
     OptionFlag("cross_origin_resource_policy", str, "Cross-Origin-Resource-Policy value", "VALUE"),
+    OptionFlag("directories", _pair("PREFIX=DIR"), "also serve DIR under the URL path PREFIX "
+               "(repeatable)", "PREFIX=DIR", repeat=True, name="mount"),
+    OptionFlag("spa_fallback", str, "page for navigation requests that miss, e.g. index.html",
+               "FILE"),
+    OptionFlag("not_found_file", str, "body of 404 responses, e.g. 404.html", "FILE"),
+    OptionFlag("error_responses", _pair("STATUS=FILE"), "body of another error status, e.g. "
+               "405=405.html (repeatable)", "STATUS=FILE", repeat=True, name="error-response"),
+    OptionFlag("cors_allow_origins", _origins, "origins allowed to read the files, comma "
+               "separated, or '*'", "ORIGINS"),
+    OptionFlag("cors_max_age", int, "seconds a browser may cache a preflight (default: 7200)",
+               "SECONDS"),
+    OptionFlag("autorefresh", None, "serve files added or changed after start-up (development)"),
+    OptionFlag("request_id_header", str, "echo or generate a request id in this header, e.g. "
+               "X-Request-ID", "NAME"),
 )
 # fmt: on
 
@@ -120,6 +139,10 @@ OPTIONS_WITHOUT_FLAG = {
     "directory": "the DIR argument",
     "enabled": "a server that serves nothing needs no command (FERROSTATIC_ENABLED applies)",
     "add_headers": "a Python function",
+    "path_resolver": "a Python function",
+    "path_resolver_roots": "only with path_resolver, a Python function",
+    "on_request": "a Python function",
+    "spa_fallback_app_first": "the command serves no app, so the SPA page answers every miss",
 }
 """Options the flags leave out, and why (``FERROSTATIC_<OPTION>`` variables still apply)."""
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
 from ._cache_policy import compile_rules, manifest_paths, read_manifest
 from ._environ import options_from_environ, variable_name
+from ._errors import ErrorBody, load_error_bodies
+from ._observe import hooks_from_option
 
 __all__ = ["DEFAULT_IMMUTABLE_PATTERN", "Config", "ConfigError", "Options"]
 
@@ -78,6 +80,18 @@ class Options(TypedDict, total=False):
     autocompress: bool
     autocompress_max_size: int
     autocompress_cache_size: int
+    directories: Mapping[str, str | os.PathLike[str]] | None
+    spa_fallback: str | None
+    spa_fallback_app_first: bool
+    not_found_file: str | os.PathLike[str] | None
+    error_responses: Mapping[int, str | os.PathLike[str] | bytes] | None
+    cors_allow_origins: Sequence[str] | str | None
+    cors_max_age: int
+    autorefresh: bool
+    path_resolver: Callable[[str], str | os.PathLike[str] | None] | None
+    path_resolver_roots: Sequence[str | os.PathLike[str]] | None
+    request_id_header: str | None
+    on_request: Callable[[Any], Any] | Sequence[Callable[[Any], Any]] | None
 
 
 # option → the header it sets (each precomputed once, on every response about a file)
@@ -127,6 +141,24 @@ class Config:
     - ``autocompress``: compress files without pre-built variants on first request, in a
       worker thread, and keep the results in memory (see ``_autocompress``);
       ``autocompress_max_size`` bounds the files, ``autocompress_cache_size`` the bytes held.
+    - ``directories``: ``{"/media/": "uploads"}``, more folders served under their own URL
+      prefixes beside ``directory`` (see ``_mounts``); ``directory`` may then be omitted.
+    - ``spa_fallback``: the file (relative to ``directory``) a navigation request that misses
+      gets, with status 200 and ``no-cache`` (see ``_spa``); as middleware, the wrapped app
+      answers first unless ``spa_fallback_app_first`` is False.
+    - ``not_found_file`` and ``error_responses``: the bodies of the 404s (and 405, 412, 416,
+      503s) ferrostatic answers itself (see ``_errors``); held here loaded, as ``error_bodies``.
+    - ``cors_allow_origins``: origins (or ``"*"``) allowed to read the files cross-origin;
+      ``cors_max_age`` how long a browser may cache a preflight (see ``_cors``).
+    - ``autorefresh``: files added, changed or removed after start-up are served as they are
+      now, without a restart (see ``_dynamic``); for development.
+    - ``path_resolver``: ``path_resolver(url_path) -> file path | None`` for URLs missing from
+      the index; what it returns must lie in ``path_resolver_roots`` (default: the folders
+      served).
+    - ``request_id_header``: a request header (``X-Request-ID``) whose well-formed value is
+      echoed on the response, otherwise a generated id (see ``_request_id``).
+    - ``on_request``: a function, or a list, called with a ``RequestInfo`` once per response
+      ferrostatic produces (see ``_observe``).
 
     Every option can also come from ``FERROSTATIC_<OPTION>`` in the environment; an explicit
     argument wins.
@@ -156,6 +188,19 @@ class Config:
     autocompress: bool = False
     autocompress_max_size: int = 1 * MIB
     autocompress_cache_size: int = 32 * MIB
+    serve_directory: bool = True
+    """False when only ``directories`` were given: ``directory`` is then a placeholder."""
+    directories: tuple[tuple[str, Path], ...] = ()
+    spa_fallback: str | None = None
+    spa_fallback_app_first: bool = True
+    error_bodies: Mapping[int, ErrorBody] = field(default_factory=dict)
+    cors_allow_origins: frozenset[str] = frozenset()
+    cors_max_age: int = 7200
+    autorefresh: bool = False
+    path_resolver: Callable[[str], str | os.PathLike[str] | None] | None = None
+    path_resolver_roots: tuple[Path, ...] = ()
+    request_id_header: str | None = None
+    on_request: tuple[Callable[[Any], Any], ...] = ()
 
     @classmethod
     def from_options(
@@ -183,12 +228,15 @@ class Config:
         values = dict(options)
         if "enabled" in values and not isinstance(values["enabled"], bool):
             raise ConfigError(f"enabled: expected True or False, got {values['enabled']!r}")
+        if values.get("directories") is not None:
+            values["directories"] = _directories(values["directories"], values.get("enabled", True))
         if values.get("directory") is None:
-            if values.get("enabled", True):
+            if values.get("enabled", True) and not values.get("directories"):
                 raise ConfigError(
                     "directory: required; pass the folder to serve, e.g. directory='static'"
                 )
             values["directory"] = Path()
+            values["serve_directory"] = False
         elif values.get("enabled", True):
             values["directory"] = _directory(values["directory"])
         else:
@@ -204,6 +252,8 @@ class Config:
             "follow_symlinks_outside",
             "html_extension_fallback",
             "autocompress",
+            "spa_fallback_app_first",
+            "autorefresh",
         ):
             if name in values and not isinstance(values[name], bool):
                 raise ConfigError(f"{name}: expected True or False, got {values[name]!r}")
@@ -215,6 +265,7 @@ class Config:
             ("chunk_size", 1),
             ("autocompress_max_size", 0),
             ("autocompress_cache_size", 0),
+            ("cors_max_age", 0),
         ):
             if name in values:
                 values[name] = _integer(name, values[name], minimum)
@@ -236,6 +287,7 @@ class Config:
                 f"got {values['add_headers']!r}"
             )
         values["security"] = _security_headers(values)
+        _later_options(values)
         return cls(**values)
 
 
@@ -385,3 +437,122 @@ def _health_check_path(value: object) -> str:
             f"health_check_path: expected a URL path such as '/healthz', got {value!r}"
         )
     return value
+
+
+def _directories(value: object, enabled: object) -> tuple[tuple[str, Path], ...]:
+    """``{prefix: folder}`` checked like ``prefix`` and ``directory``, longest prefix first."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            f"directories: expected a dict like {{'/media/': 'uploads'}}, got {value!r}"
+        )
+    checked: dict[str, Path] = {}
+    for prefix, folder in value.items():
+        try:
+            key = _prefix(prefix)
+            path = _directory(folder) if enabled else Path(os.fsdecode(folder))
+        except ConfigError as error:
+            raise ConfigError(f"directories: {prefix!r}: {str(error).split(': ', 1)[1]}") from None
+        except TypeError:
+            raise ConfigError(f"directories: {prefix!r} maps to {folder!r}, not a path") from None
+        if key in checked:
+            raise ConfigError(f"directories: the prefix {key!r} is given twice")
+        checked[key] = path
+    return tuple(sorted(checked.items(), key=lambda item: -len(item[0])))
+
+
+def _origins(value: object) -> frozenset[str]:
+    """``cors_allow_origins``: ``"*"``, or origins as browsers send them (RFC 6454 §6.2)."""
+    if value is None:
+        return frozenset()
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple, set, frozenset)):
+        raise ConfigError(
+            f"cors_allow_origins: expected a list such as ['https://app.example.com'] or "
+            f"['*'], got {value!r}"
+        )
+    origins: set[str] = set()
+    for origin in items:
+        if origin == "*":
+            origins.add(origin)
+            continue
+        if not isinstance(origin, str) or not _ORIGIN.fullmatch(origin):
+            raise ConfigError(
+                f"cors_allow_origins: {origin!r} is not an origin; write scheme://host[:port] "
+                "with no path or trailing slash, such as 'https://app.example.com', or '*'"
+            )
+        origins.add(origin.lower())
+    if "*" in origins and len(origins) > 1:
+        raise ConfigError("cors_allow_origins: '*' allows every origin; list no others with it")
+    return frozenset(origins)
+
+
+_ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[A-Za-z0-9.\[\]:_-]+")
+
+
+def _header_name(option: str, value: object) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", value):
+        raise ConfigError(f"{option}: expected a header name such as 'X-Request-ID', got {value!r}")
+    return value.lower()
+
+
+def _spa_fallback(value: object, directory: Path) -> str:
+    if (
+        not isinstance(value, str)
+        or not value
+        or value.startswith("/")
+        or any(part in ("", ".", "..") for part in value.split("/"))
+    ):
+        raise ConfigError(
+            f"spa_fallback: expected a file path relative to the directory, such as "
+            f"'index.html'; got {value!r}"
+        )
+    if not (directory / value).is_file():
+        raise ConfigError(
+            f"spa_fallback: {str(directory / value)!r} is not a file; build the app first or "
+            "name the page it serves for every route"
+        )
+    return value
+
+
+def _roots(value: object) -> tuple[Path, ...]:
+    if not isinstance(value, (list, tuple)) or not value:
+        raise ConfigError(f"path_resolver_roots: expected a list of folders, got {value!r}")
+    roots: list[Path] = []
+    for folder in value:
+        try:
+            roots.append(_directory(folder))
+        except ConfigError as error:
+            raise ConfigError(f"path_resolver_roots: {str(error).split(': ', 1)[1]}") from None
+    return tuple(roots)
+
+
+def _later_options(values: dict[str, Any]) -> None:
+    """Validate, in place, the options of pages, CORS, development mode and observability."""
+    directory: Path = values["directory"]
+    if values.get("spa_fallback") is not None:
+        values["spa_fallback"] = _spa_fallback(values["spa_fallback"], directory)
+    values["error_bodies"] = load_error_bodies(
+        values.pop("error_responses", None),
+        values.pop("not_found_file", None),
+        directory,
+        values.get("charset", "utf-8"),
+    )
+    values["cors_allow_origins"] = _origins(values.get("cors_allow_origins"))
+    resolver = values.get("path_resolver")
+    if resolver is not None and not callable(resolver):
+        raise ConfigError(
+            f"path_resolver: expected a function url_path -> file path or None, got {resolver!r}"
+        )
+    roots = values.get("path_resolver_roots")
+    if roots is not None:
+        values["path_resolver_roots"] = _roots(roots)
+    elif resolver is not None:
+        served = [directory] if values.get("serve_directory", True) else []
+        values["path_resolver_roots"] = (*served, *(p for _, p in values.get("directories", ())))
+    else:
+        values["path_resolver_roots"] = ()
+    if values.get("request_id_header") is not None:
+        values["request_id_header"] = _header_name("request_id_header", values["request_id_header"])
+    values["on_request"] = hooks_from_option(values.get("on_request"))
+    if values.get("autorefresh"):
+        values["max_memory_file_size"] = 0  # an edit must show at the next request

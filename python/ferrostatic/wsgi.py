@@ -9,21 +9,24 @@ below are shared with the Django middleware, whose ``request.META`` follows the 
 from __future__ import annotations
 
 import os
+import time
 import weakref
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from http import HTTPStatus
 from typing import IO, TYPE_CHECKING, Any, Final
 
 from ._app import StaticFiles, open_unchanged, read_at, unchanged
+from ._observe import Hooks, RequestInfo
 from ._pure import Decision
+from ._request_id import request_id as make_request_id
 from .config import ConfigError, Options
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from typing_extensions import Unpack
 
-__all__ = ["FerrostaticWSGI"]
+__all__ = ["CORS_FIELDS", "FerrostaticWSGI"]
 
 Header = tuple[bytes, bytes]
 
@@ -38,8 +41,15 @@ _READ_FIELDS: Final = (
     ("HTTP_ACCEPT_ENCODING", b"accept-encoding"),
 )
 
-_NOT_FOUND: Final = b"404 Not Found\n"
-_UNAVAILABLE: Final = b"503 Service Unavailable\n"
+# Read as well when CORS, the SPA page or a request id is configured.
+_OPTIONAL_FIELDS: Final = (
+    ("HTTP_ORIGIN", b"origin"),
+    ("HTTP_ACCEPT", b"accept"),
+    ("HTTP_ACCESS_CONTROL_REQUEST_METHOD", b"access-control-request-method"),
+    ("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", b"access-control-request-headers"),
+)
+CORS_FIELDS: Final = _READ_FIELDS + _OPTIONAL_FIELDS
+"""Every field the router and the CORS, SPA and error options read."""
 
 
 class FerrostaticWSGI:
@@ -61,48 +71,149 @@ class FerrostaticWSGI:
             raise ConfigError(f"app: expected a WSGI application (a callable), got {app!r}")
         self.app = app
         self._files = StaticFiles(options, standalone=app is None)
-        self._resolve = self._files.resolve
         self.config = self._files.config
         self.index = self._files.index
-        # Every URL in the table starts with this: as middleware, anything else is the app's
-        # without a look at the headers. (The health check may live outside the prefix.)
-        self._under = "" if self.config.health_check_path else self.config.prefix.rstrip("/")
+        config = self.config
+        self._request_id = config.request_id_header
+        self._fields: tuple[tuple[str, bytes], ...] = _READ_FIELDS
+        if self._files.cors is not None or self._files.spa is not None or self._request_id:
+            self._fields = CORS_FIELDS
+        if self._request_id:
+            key = "HTTP_" + self._request_id.upper().replace("-", "_")
+            self._fields += ((key, self._request_id.encode("ascii")),)
+        self._observed = self._request_id is not None or self._files.hooks is not None
+
+    def add_directory(self, prefix: str, directory: str | os.PathLike[str]) -> None:
+        """Serve ``directory`` under the URL path ``prefix`` too (see ``Ferrostatic``)."""
+        self._files.add_directory(prefix, directory)
+
+    def remove_directory(self, prefix: str) -> None:
+        """Stop serving the directory added under ``prefix``."""
+        self._files.remove_directory(prefix)
+
+    def add_files(self, files: Mapping[str, str | os.PathLike[str]]) -> None:
+        """Serve single files under URLs of their own (see ``Ferrostatic``)."""
+        self._files.add_files(files)
+
+    def remove_files(self, urls: Iterable[str]) -> None:
+        """Stop serving the files added under ``urls``."""
+        self._files.remove_files(urls)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Answer a GET/HEAD for an indexed file; hand everything else to the wrapped app."""
+        if self._observed:
+            return self._observe(environ, start_response)
+        return self._answer(environ, start_response, None)
+
+    def _answer(
+        self, environ: WSGIEnvironment, start_response: StartResponse, report: _Report | None
+    ) -> Iterable[bytes]:
+        """Answer one request; ``report`` (when observed) learns what ferrostatic sent."""
         method: str = environ.get("REQUEST_METHOD", "GET")
         # PATH_INFO is already the part below the mount point (SCRIPT_NAME); empty, it is a
         # request for the mount point itself.
         path_info = environ.get("PATH_INFO", "")
         path = request_path(path_info) if path_info or not environ.get("SCRIPT_NAME") else "/"
         app = self.app
-        if app is not None and not path.startswith(self._under):
+        files = self._files
+        if app is not None and not path.startswith(files.under):
             return app(environ, start_response)
         query = native_bytes(environ.get("QUERY_STRING", ""))
-        headers = request_headers(environ)
-        decision = self._resolve(method, path, query, headers)
+        headers = request_headers(environ, self._fields)
+        decision = files.resolve(method, path, query, headers)
         if decision is None:
-            assert app is not None
-            return app(environ, start_response)
-        if decision.file is None:
-            return _respond(start_response, decision.status, decision.headers, decision.body)
-        if not unchanged(decision):
-            decision = self._files.refresh(decision, method, path, query, headers)
-            if decision is None:
-                if app is not None:
-                    return app(environ, start_response)
-                return _plain(start_response, method, 404, _NOT_FOUND)
-        if not decision.segments:
-            return _respond(start_response, decision.status, decision.headers, decision.body)
+            return self._to_app(environ, start_response, method, path, query, headers, report)
+        return self._send(environ, start_response, decision, method, path, query, headers, report)
+
+    def _send(
+        self,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        decision: Decision,
+        method: str,
+        path: str,
+        query: bytes,
+        headers: list[Header],
+        report: _Report | None,
+        *,
+        to_app: bool = True,
+    ) -> Iterable[bytes]:
+        """Send a decision, after checking that a file it is about is still the one indexed."""
+        if decision.file is not None and not unchanged(decision):
+            fresh = self._files.refresh(decision, method, path, query, headers)
+            if fresh is None:
+                if self.app is not None and to_app:
+                    return self._to_app(
+                        environ, start_response, method, path, query, headers, report
+                    )
+                fresh = self._files.error(404, method)
+            decision = fresh
+        if decision.file is None or not decision.segments:
+            return _in_memory(start_response, decision, report)
         file = open_unchanged(decision)
         if file is None:  # changing under our feet: let the client retry
-            return _plain(start_response, method, 503, _UNAVAILABLE, retry_after="1")
+            return _in_memory(start_response, self._files.error(503, method, b"1"), report)
         body = file_body(file, decision, self.config.chunk_size)
         start_response(status_line(decision.status), native_headers(decision.headers))
+        if report is not None:
+            body.on_close = report.finisher(decision)
         wrapper = environ.get("wsgi.file_wrapper")
         if wrapper is not None and isinstance(body, WholeFileBody):
             return wrapper(body, self.config.chunk_size)  # type: ignore[no-any-return]
         return body
+
+    def _to_app(
+        self,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        method: str,
+        path: str,
+        query: bytes,
+        headers: list[Header],
+        report: _Report | None,
+    ) -> Iterable[bytes]:
+        """Hand the request to the wrapped app; with ``spa_fallback``, a 404 it gives to a
+        navigation request is replaced by the SPA page."""
+        app = self.app
+        assert app is not None
+        files = self._files
+        if not files.spa_after_app or not files.spa or not files.spa.applies(method, path, headers):
+            return app(environ, start_response)
+        refused = False
+
+        def start_unless_not_found(
+            status: str, response_headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], object]:
+            nonlocal refused
+            if status[:3] == "404":
+                refused = True
+                return lambda data: None
+            return start_response(status, response_headers, exc_info)
+
+        result = app(environ, start_unless_not_found)
+        chunks = iter(result)
+        first = next(chunks, None)  # a generator app calls start_response when first pulled
+        if not refused:
+            return _Rejoined(first, chunks, result)
+        _close(result)
+        page = files.spa_page(method, path, query, headers) or files.error(404, method)
+        return self._send(
+            environ, start_response, page, method, path, query, headers, report, to_app=False
+        )
+
+    def _observe(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """``_answer`` with a request id and the ``on_request`` report."""
+        report = _Report(self._files.hooks, environ)
+        name = self._request_id
+        if name is not None:
+            key = "HTTP_" + name.upper().replace("-", "_")
+            incoming = environ.get(key)
+            report.request_id = make_request_id(
+                native_bytes(incoming) if isinstance(incoming, str) else None
+            )
+            environ[key] = report.request_id
+            start_response = _with_header(start_response, name, report.request_id)
+        return self._answer(environ, start_response, report)
 
 
 # --- Request: native strings back to the bytes the router reads -------------------------------
@@ -133,11 +244,14 @@ def request_path(path_info: str) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
-def request_headers(environ: Mapping[str, Any]) -> list[Header]:
-    """The request fields the router reads, from ``HTTP_*`` keys, as ``(name, value)`` bytes."""
+def request_headers(
+    environ: Mapping[str, Any], fields: tuple[tuple[str, bytes], ...] = _READ_FIELDS
+) -> list[Header]:
+    """The request fields the router reads (or ``fields``), from ``HTTP_*`` keys, as
+    ``(name, value)`` bytes."""
     return [
         (name, native_bytes(value))
-        for key, name in _READ_FIELDS
+        for key, name in fields
         if (value := environ.get(key)) is not None and isinstance(value, str)
     ]
 
@@ -182,19 +296,128 @@ def _no_body() -> Iterator[bytes]:
     return iter((b"",))
 
 
-def _plain(
-    start_response: StartResponse,
-    method: str,
-    status: int,
-    body: bytes,
-    retry_after: str | None = None,
+def _in_memory(
+    start_response: StartResponse, decision: Decision, report: _Report | None
 ) -> Iterable[bytes]:
-    """A short text response the router did not decide (a file vanished or keeps changing)."""
-    headers = [("content-type", "text/plain; charset=utf-8"), ("content-length", str(len(body)))]
-    if retry_after is not None:
-        headers.append(("retry-after", retry_after))
-    start_response(status_line(status), headers)
-    return _no_body() if method == "HEAD" else [body]
+    if report is None:
+        return _respond(start_response, decision.status, decision.headers, decision.body)
+    start_response(status_line(decision.status), native_headers(decision.headers))
+    return _ReportedBody(decision.body, report.finisher(decision))
+
+
+class _ReportedBody:
+    """A body held in memory that reports what was sent when the server closes it."""
+
+    def __init__(self, body: bytes, finished: Callable[[int], None]) -> None:
+        self._body = body
+        self._finished: Callable[[int], None] | None = finished
+        self._sent = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        body, self._body = self._body, b""
+        if not body:
+            raise StopIteration
+        self._sent = len(body)
+        return body
+
+    def close(self) -> None:
+        """Report, once."""
+        finished, self._finished = self._finished, None
+        if finished is not None:
+            finished(self._sent)
+
+
+class _Report:
+    """What the ``on_request`` report of one WSGI request needs, gathered as it goes."""
+
+    def __init__(self, hooks: Hooks | None, environ: WSGIEnvironment) -> None:
+        self._hooks = hooks
+        self._environ = environ
+        self._started = time.perf_counter()
+        self._start_ns = time.time_ns()
+        self.request_id: str | None = None
+
+    def finisher(self, decision: Decision) -> Callable[[int], None]:
+        """The callback a body calls, with the bytes it sent, when the server closes it."""
+        return lambda sent: self._finished(decision, sent)
+
+    def _finished(self, decision: Decision, sent: int) -> None:
+        if self._hooks is None:
+            return
+        environ = self._environ
+        self._hooks.report(
+            RequestInfo(
+                method=environ.get("REQUEST_METHOD", "GET"),
+                path=request_path(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")),
+                status=decision.status,
+                bytes_sent=sent,
+                elapsed=time.perf_counter() - self._started,
+                start_time_ns=self._start_ns,
+                encoding=decision.coding,
+                request_id=self.request_id,
+                scheme=environ.get("wsgi.url_scheme", "http"),
+                http_version=environ.get("SERVER_PROTOCOL", "HTTP/1.1").partition("/")[2] or "1.1",
+                client=environ.get("REMOTE_ADDR") or None,
+                headers=_all_headers(environ),
+            )
+        )
+
+
+def _all_headers(environ: WSGIEnvironment) -> tuple[Header, ...]:
+    """The request's header fields from ``HTTP_*`` keys (and the two CGI ones)."""
+    found = [
+        (key[5:].lower().replace("_", "-").encode("latin-1"), native_bytes(value))
+        for key, value in environ.items()
+        if key.startswith("HTTP_") and isinstance(value, str)
+    ]
+    for key, name in (("CONTENT_TYPE", b"content-type"), ("CONTENT_LENGTH", b"content-length")):
+        if environ.get(key):
+            found.append((name, native_bytes(environ[key])))
+    return tuple(found)
+
+
+def _with_header(start_response: StartResponse, name: str, value: str) -> StartResponse:
+    """``start_response`` that adds ``name: value`` to a response that has no such header."""
+
+    def start(
+        status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], object]:
+        if not any(key.lower() == name for key, _ in headers):
+            headers = [*headers, (name, value)]
+        return start_response(status, headers, exc_info)
+
+    return start
+
+
+class _Rejoined:
+    """The wrapped app's body with its first chunk pulled already; closes the original."""
+
+    def __init__(self, first: bytes | None, rest: Iterator[bytes], result: Iterable[bytes]) -> None:
+        self._first = first
+        self._rest = rest
+        self._result = result
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        first, self._first = self._first, None
+        if first is not None:
+            return first
+        return next(self._rest)
+
+    def close(self) -> None:
+        """Close the app's body (WSGI: always, once the server is done)."""
+        _close(self._result)
+
+
+def _close(result: Iterable[bytes]) -> None:
+    close = getattr(result, "close", None)
+    if close is not None:
+        close()
 
 
 # --- Bodies read from disk --------------------------------------------------------------------
@@ -245,6 +468,11 @@ class FileBody:
         if tail:
             self._pieces.append(tail)
         self._closer = weakref.finalize(self, file.close)
+        self._planned = sum(len(p) if isinstance(p, bytes) else p[1] for p in self._pieces)
+        self._sent = 0
+        self._handed_whole = False
+        self.on_close: Callable[[int], None] | None = None
+        """Called once, with the bytes sent, when the body is done (``on_request``)."""
 
     def read(self, size: int | None = -1) -> bytes:
         """The next bytes of the body, at most ``size`` (``chunk_size`` if negative or None);
@@ -259,11 +487,13 @@ class FileBody:
             return b""
         piece = pieces[0]
         if isinstance(piece, bytes):
-            if len(piece) <= size:
+            if len(piece) > size:
+                pieces[0] = piece[size:]
+                piece = piece[:size]
+            else:
                 pieces.popleft()
-                return piece
-            pieces[0] = piece[size:]
-            return piece[:size]
+            self._sent += len(piece)
+            return piece
         offset, length = piece
         data = _pread(self._file, offset, min(size, length))
         if not data:
@@ -274,6 +504,7 @@ class FileBody:
         else:
             piece[0] += len(data)
             piece[1] -= len(data)
+        self._sent += len(data)
         return data
 
     def next_bytes(self) -> bytes | None:
@@ -281,6 +512,7 @@ class FileBody:
         piece = self._pieces[0] if self._pieces else None
         if isinstance(piece, bytes):
             self._pieces.popleft()
+            self._sent += len(piece)
             return piece
         return None
 
@@ -302,6 +534,10 @@ class FileBody:
         # which must run once, when the server is done.
         self._pieces.clear()
         self._closer()
+        on_close, self.on_close = self.on_close, None
+        if on_close is not None:
+            # A server that sent the file itself (sendfile) read none of it through us.
+            on_close(self._planned if self._handed_whole else self._sent)
 
     @property
     def closed(self) -> bool:
@@ -319,6 +555,7 @@ class WholeFileBody(FileBody):
 
     def fileno(self) -> int:
         """The open file's descriptor."""
+        self._handed_whole = True
         return self._file.fileno()
 
 

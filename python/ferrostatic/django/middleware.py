@@ -35,6 +35,7 @@ from .._app import StaticFiles, open_unchanged, unchanged
 from .._pure import Decision
 from ..config import Config, ConfigError
 from ..wsgi import (
+    CORS_FIELDS,
     FileBody,
     file_body,
     native_bytes,
@@ -141,7 +142,8 @@ def _request(request: Any) -> tuple[str, bytes, list[Header]]:
     meta = request.META
     # The method as sent: Django upper-cases request.method, and methods are case-sensitive.
     method = meta.get("REQUEST_METHOD", request.method)
-    return method, native_bytes(meta.get("QUERY_STRING", "")), request_headers(meta)
+    query = native_bytes(meta.get("QUERY_STRING", ""))
+    return method, query, request_headers(meta, CORS_FIELDS)
 
 
 # --- Responses --------------------------------------------------------------------------------
@@ -209,6 +211,18 @@ class AsyncFileBody:
 # --- Where the files come from ------------------------------------------------------------------
 
 
+_NOT_IN_DJANGO = {
+    "on_request": "wrap Django's ASGI or WSGI application in ferrostatic.Ferrostatic or "
+    "FerrostaticWSGI to report requests, or use Django's request_finished signal",
+    "request_id_header": "wrap Django's ASGI or WSGI application in ferrostatic.Ferrostatic "
+    "or FerrostaticWSGI, or use a request-id middleware",
+    "spa_fallback": "a single-page app is served by a Django view (or by Ferrostatic in front "
+    "of the application)",
+    "path_resolver": "Django's finders already find files outside STATIC_ROOT "
+    "(FERROSTATIC_USE_FINDERS)",
+}
+
+
 class DjangoStatic:
     """The static files of a Django project: STATIC_ROOT's index, and in development the
     folders Django's finders know.
@@ -224,6 +238,11 @@ class DjangoStatic:
         use_finders: bool = False,
         autorefresh: bool = False,
     ) -> None:
+        for option, instead in _NOT_IN_DJANGO.items():
+            if options.get(option) is not None:
+                raise ConfigError(f"{option}: not available in the Django middleware; {instead}")
+        # Development mode is this class's business (finders, re-indexing per source).
+        options = {key: value for key, value in options.items() if key != "autorefresh"}
         directory = options.get("directory")
         root: str | None = None
         if isinstance(directory, (str, os.PathLike)):
