@@ -8,6 +8,7 @@ the same for WSGI; ``ferrostatic.django`` integrates with Django.
 from __future__ import annotations
 
 from ._backend import BACKEND as backend
+from ._observe import RequestInfo
 from .asgi import Ferrostatic
 from .config import DEFAULT_IMMUTABLE_PATTERN, ConfigError
 from .wsgi import FerrostaticWSGI
@@ -17,6 +18,7 @@ __all__ = [
     "ConfigError",
     "Ferrostatic",
     "FerrostaticWSGI",
+    "RequestInfo",
     "__version__",
     "backend",
 ]

@@ -124,7 +124,12 @@ class Ferrostatic:
         navigation request is replaced by the SPA page."""
         assert self.app is not None
         files = self._files
-        if not files.spa_after_app or scope["method"] not in ("GET", "HEAD"):
+        spa = files.spa
+        if (
+            not files.spa_after_app
+            or spa is None
+            or not spa.applies(scope["method"], path, scope["headers"])
+        ):
             await self.app(scope, receive, send)
             return None
         refused = False

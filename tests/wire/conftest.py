@@ -127,6 +127,7 @@ def running(name: str, backend: str, mode: str, root: Path, workdir: Path) -> It
         "FERROSTATIC_BACKEND": backend,
         "FERROSTATIC_TEST_ROOT": str(root),
         "FERROSTATIC_TEST_MODE": mode,
+        "FERROSTATIC_TEST_REPORTS": str(workdir / "reports.jsonl"),
     }
     command = [sys.executable, *SERVERS[name], "--host", "127.0.0.1", "--port", str(port)]
     command += ["--log-level", "warning", "--no-access-log", "serve_app:app"]
@@ -183,4 +184,14 @@ def mounted(
     pytest.importorskip("starlette")
     name, backend = request.param
     with running(name, backend, "mounted", wire_site, tmp_path_factory.mktemp("run")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module", params=_params(["uvicorn-httptools", "granian"]))
+def operator(
+    request: pytest.FixtureRequest, wire_site: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """The operator features in front of an app (``serve_app.operator``)."""
+    name, backend = request.param
+    with running(name, backend, "operator", wire_site, tmp_path_factory.mktemp("run")) as server:
         yield server

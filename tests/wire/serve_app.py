@@ -3,7 +3,11 @@
 ``FERROSTATIC_TEST_ROOT``   the folder to serve.
 ``FERROSTATIC_TEST_MODE``   ``standalone`` (the default); ``middleware``, in front of an app that
                             answers everything with ``{"app": true, "method": ..., "path": ...}``;
-                            or ``mounted``, under ``/static`` in a Starlette app.
+                            ``mounted``, under ``/static`` in a Starlette app; or ``operator``,
+                            in front of an app answering only ``/api/...`` (404 elsewhere), with
+                            a second root, the SPA page, CORS, request ids and a report hook.
+``FERROSTATIC_TEST_REPORTS`` (``operator``) the file the ``on_request`` hook appends
+                            ``{"status", "bytes_sent", "path", "request_id"}`` lines to.
 ``FERROSTATIC_BACKEND``     ``rust`` or ``python``, read by ferrostatic itself; checked here.
 """
 
@@ -41,6 +45,47 @@ async def inner_app(
     await send({"type": "http.response.body", "body": body})
 
 
+async def api_app(
+    scope: Message,
+    receive: Callable[[], Awaitable[Message]],
+    send: Callable[[Message], Awaitable[None]],
+) -> None:
+    """``inner_app`` for ``/api/...``; a short 404 for every other path."""
+    if scope["type"] != "http" or scope["path"].startswith("/api/"):
+        await inner_app(scope, receive, send)
+        return
+    body = b"app: no such page"
+    headers = [(b"content-type", b"text/plain"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": 404, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def operator(root: str) -> Ferrostatic:
+    """The operator features together, reporting each response to a file."""
+    reports = os.environ["FERROSTATIC_TEST_REPORTS"]
+
+    def report(info: ferrostatic.RequestInfo) -> None:
+        line = {
+            "status": info.status,
+            "bytes_sent": info.bytes_sent,
+            "path": info.path,
+            "request_id": info.request_id,
+        }
+        with open(reports, "a", encoding="utf-8") as out:
+            out.write(json.dumps(line) + "\n")
+
+    return Ferrostatic(
+        api_app,
+        directory=root,
+        directories={"/media/": os.path.join(root, "data")},
+        spa_fallback="index.html",
+        cors_allow_origins=["https://app.example.com"],
+        request_id_header="X-Request-ID",
+        health_check_path="/healthz",
+        on_request=report,
+    )
+
+
 def build() -> Any:
     """The app for this process's mode, on the backend the environment asks for."""
     root = os.environ["FERROSTATIC_TEST_ROOT"]
@@ -52,13 +97,15 @@ def build() -> Any:
         return Ferrostatic(directory=root)
     if mode == "middleware":
         return Ferrostatic(inner_app, directory=root)
+    if mode == "operator":
+        return operator(root)
     if mode == "mounted":
         from starlette.applications import Starlette
         from starlette.routing import Mount
 
         return Starlette(routes=[Mount("/static", app=Ferrostatic(directory=root))])
     raise RuntimeError(
-        f"FERROSTATIC_TEST_MODE={mode!r}: expected standalone, middleware or mounted"
+        f"FERROSTATIC_TEST_MODE={mode!r}: expected standalone, middleware, mounted or operator"
     )
 
 
