@@ -361,6 +361,10 @@ def test_setting_wins_over_environment(served: Collected, monkeypatch: pytest.Mo
         ("FERROSTATIC_CACHE_MAX_AGE", "soon", "FERROSTATIC_CACHE_MAX_AGE: expected a whole"),
         ("FERROSTATIC_PREFIX", "static", "FERROSTATIC_PREFIX: expected a URL path"),
         ("FERROSTATIC_MIME_TYPES", [".x"], "FERROSTATIC_MIME_TYPES: expected a dict"),
+        ("FERROSTATIC_ON_REQUEST", print, "FERROSTATIC_ON_REQUEST: not available"),
+        ("FERROSTATIC_REQUEST_ID_HEADER", "X-Request-ID", "FERROSTATIC_REQUEST_ID_HEADER: not"),
+        ("FERROSTATIC_SPA_FALLBACK", "index.html", "FERROSTATIC_SPA_FALLBACK: not available"),
+        ("FERROSTATIC_PATH_RESOLVER", print, "FERROSTATIC_PATH_RESOLVER: not available"),
     ],
 )
 def test_wrong_setting_is_improperly_configured(
@@ -370,6 +374,16 @@ def test_wrong_setting_is_improperly_configured(
     with override_settings(**{setting: value}), pytest.raises(ImproperlyConfigured) as caught:
         FerrostaticMiddleware(lambda request: None)
     assert str(caught.value).startswith(message)
+
+
+def test_cors_headers_in_django(served: Collected) -> None:
+    """``FERROSTATIC_CORS_ALLOW_ORIGINS``: the origin is echoed with ``Vary: Origin`` (the
+    middleware reads the Origin header as the ASGI and WSGI apps do)."""
+    with override_settings(FERROSTATIC_CORS_ALLOW_ORIGINS=["https://app.example.com"]):
+        response = Client().get("/static/x.css", headers={"Origin": "https://app.example.com"})
+        fields = _fields(response)
+        assert fields["access-control-allow-origin"] == "https://app.example.com"
+        assert "origin" in fields["vary"]
 
 
 def test_disabled_passes_everything(served: Collected) -> None:
