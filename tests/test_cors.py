@@ -256,6 +256,17 @@ def test_preflight_with_wildcard(make_app: MakeApp, site: Path) -> None:
     assert response.header("content-length") is None
 
 
+def test_no_origin_is_no_preflight_even_with_wildcard(make_app: MakeApp, site: Path) -> None:
+    """An ``OPTIONS`` without ``Origin`` is not a CORS request (Fetch §3.2.2: a CORS request
+    includes ``Origin``), so not a preflight even when every origin is allowed: the app's as
+    middleware, 405 standalone."""
+    headers = [(b"access-control-request-method", b"GET")]
+    wrapped = make_app(inner_app, directory=site, cors_allow_origins=["*"])
+    assert call(wrapped, "OPTIONS", "/docs/guide.txt", headers).status == 299
+    alone = make_app(directory=site, cors_allow_origins=["*"])
+    assert call(alone, "OPTIONS", "/docs/guide.txt", headers).status == 405
+
+
 def test_preflight_as_middleware(make_app: MakeApp, site: Path) -> None:
     """As middleware, a preflight for a file is answered here, not by the app."""
     app = make_app(inner_app, directory=site, cors_allow_origins=[APP_ORIGIN])
@@ -268,6 +279,13 @@ def test_preflight_under_a_prefix(make_app: MakeApp, site: Path) -> None:
     app = make_app(inner_app, directory=site, prefix="/static/", cors_allow_origins=[APP_ORIGIN])
     assert call(app, "OPTIONS", "/static/docs/guide.txt", PREFLIGHT).status == 204
     assert call(app, "OPTIONS", "/docs/guide.txt", PREFLIGHT).status == 299
+
+
+def test_no_preflight_for_a_redirect(make_app: MakeApp, site: Path) -> None:
+    """``/docs`` is not a file but the redirect to ``/docs/`` (RFC 9110 §15.4.2): an ``OPTIONS``
+    for it is not a preflight answered here but the app's."""
+    app = make_app(inner_app, directory=site, cors_allow_origins=[APP_ORIGIN])
+    assert call(app, "OPTIONS", "/docs", PREFLIGHT).status == 299
 
 
 NOT_PREFLIGHTS: list[tuple[str, str, Headers]] = [
@@ -369,3 +387,11 @@ def test_explicit_option_wins_over_the_environment(
     app = make_app(directory=site, cors_allow_origins=[APP_ORIGIN])
     response = call(app, path="/docs/guide.txt", headers=OTHER)
     assert response.header("access-control-allow-origin") is None
+
+
+def test_a_configured_default_port_still_matches(make_app: MakeApp, site: Path) -> None:
+    """Browsers serialise an origin without its scheme's default port (RFC 6454 §6.2), so
+    ``https://app.example.com:443`` in the options matches the ``Origin`` they send."""
+    app = make_app(directory=site, cors_allow_origins=["https://app.example.com:443"])
+    response = call(app, path="/docs/guide.txt", headers=[(b"origin", APP_ORIGIN.encode())])
+    assert response.header("access-control-allow-origin") == APP_ORIGIN

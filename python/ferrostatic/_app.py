@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from . import _backend
 from ._autocompress import AutoCompressor, candidates
-from ._cors import Cors, header_value
+from ._cors import FILE_STATUSES, Cors, header_value
 from ._dynamic import DiskLookup
 from ._errors import with_error_body
 from ._index import Index, reindex_file
@@ -210,7 +210,7 @@ class StaticFiles:
         probe = self._lookup("HEAD", path, b"", ())
         if (probe is None or probe.status == 404) and self.disk is not None:
             probe = self.disk.find("HEAD", path, b"", ())
-        if probe is None or probe.status == 404:
+        if probe is None or probe.status not in FILE_STATUSES:  # a miss, a redirect
             return None
         return self.cors.preflight(headers)
 
@@ -274,7 +274,7 @@ class StaticFiles:
             resource = reindex_file(config, rel, url)
             if resource is None:
                 self._refreshed.pop(source, None)
-                return None
+                return self._found_elsewhere(method, path, query, headers)
             if self.spa is not None and source == self.spa.path:
                 resource = resource._replace(cache_control=b"no-cache")
             router = self.router_class(
@@ -286,6 +286,16 @@ class StaticFiles:
             self._refreshed[source] = (router, known)
         fresh = router.resolve(method, known, query, headers)
         return None if fresh is None else self.finish(fresh, method, headers)
+
+    def _found_elsewhere(
+        self, method: str, path: str, query: bytes, headers: list[Header]
+    ) -> Decision | None:
+        """For a file that vanished: what the disk offers for the URL now (another candidate,
+        with ``autorefresh`` or ``path_resolver``), else None."""
+        if self.disk is None:
+            return None
+        found = self.disk.find(method, path, query, headers)
+        return None if found is None else self.finish(found, method, headers)
 
     def _owner(self, source: str) -> tuple[Config, str, str | None] | None:
         for mount in self._mounts:

@@ -86,12 +86,18 @@ class Cors:
         headers = list(headers)
         wanted = header_value(headers, b"access-control-request-method")
         origin = header_value(headers, b"origin")
-        if wanted is None or wanted.strip() not in (b"GET", b"HEAD") or not self.allowed(origin):
+        # Without ``Origin`` it is no CORS request at all (Fetch §3.2.2), even with "*".
+        if (
+            wanted is None
+            or wanted.strip() not in (b"GET", b"HEAD")
+            or origin is None
+            or not self.allowed(origin)
+        ):
             return None
         asked = header_value(headers, b"access-control-request-headers")
         allowed = asked.strip() if asked and _TOKEN_LIST.fullmatch(asked.strip()) else None
         answer: list[Header] = [
-            (b"access-control-allow-origin", b"*" if self.any_origin else origin or b""),
+            (b"access-control-allow-origin", b"*" if self.any_origin else origin),
             (b"access-control-allow-methods", b"GET, HEAD"),
             (b"access-control-allow-headers", allowed or _ALLOWED_HEADERS),
             self._max_age,

@@ -67,10 +67,17 @@ class DiskLookup:
     ) -> Decision | None:
         """The decision for a file found on disk for ``path`` now; None if there is none."""
         router = self._routers.get(path)
+        if router is not None:
+            decision = router.resolve(method, path, query, headers)
+            if decision is None or decision.file is None or os.path.exists(decision.file):
+                return decision  # a changed file is described again by the adapter (refresh)
+            # Its file is gone: look again, for another candidate or a new resolver answer.
+            with self._lock:
+                if self._routers.get(path) is router:
+                    del self._routers[path]
+        router = self._router_for(path)
         if router is None:
-            router = self._router_for(path)
-            if router is None:
-                return None
+            return None
         return router.resolve(method, path, query, headers)
 
     def owner(self, file: str) -> tuple[Config, str, str] | None:
@@ -96,7 +103,9 @@ class DiskLookup:
 
     def _in_roots(self, path: str):  # type: ignore[no-untyped-def]
         for config in self._roots():
-            if not path.startswith(config.prefix):
+            # Only ``directories`` given: the main mount's folder is a placeholder (the working
+            # directory), never a root to look in.
+            if not config.serve_directory or not path.startswith(config.prefix):
                 continue
             rel = path[len(config.prefix) :]
             for candidate in _candidates(config, rel):
@@ -117,7 +126,15 @@ class DiskLookup:
             return None
         if answer is None:
             return None
-        real = os.path.realpath(os.fsdecode(answer))
+        try:
+            real = os.path.realpath(os.fsdecode(answer))
+        except (TypeError, ValueError):  # not a path, or a NUL in it: a miss, never a 500
+            logger.warning(
+                "ferrostatic: path_resolver returned %r for %r, which is not a file path",
+                answer,
+                path,
+            )
+            return None
         root = next((r for r in self._config.path_resolver_roots if inside(real, str(r))), None)
         if root is None:
             logger.warning(

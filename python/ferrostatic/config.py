@@ -480,7 +480,8 @@ def _origins(value: object) -> frozenset[str]:
                 f"cors_allow_origins: {origin!r} is not an origin; write scheme://host[:port] "
                 "with no path or trailing slash, such as 'https://app.example.com', or '*'"
             )
-        origins.add(origin.lower())
+        # Browsers leave the default port out of Origin (RFC 6454 §6.2).
+        origins.add(re.sub(r"^(https://[^/]*):443$|^(http://[^/]*):80$", r"\1\2", origin.lower()))
     if "*" in origins and len(origins) > 1:
         raise ConfigError("cors_allow_origins: '*' allows every origin; list no others with it")
     return frozenset(origins)
