@@ -124,6 +124,8 @@ class StaticFiles:
 
     def remove_directory(self, prefix: str) -> None:
         """Stop serving the directory added under ``prefix``."""
+        if not isinstance(prefix, str):
+            raise ConfigError(f"remove_directory: expected a URL path prefix, got {prefix!r}")
         key = prefix if prefix.endswith("/") else prefix + "/"
         with self._changing:
             if self._directories.pop(key, None) is None:
@@ -146,7 +148,7 @@ class StaticFiles:
             missing = [url for url in urls if url not in current]
             if missing:
                 raise ConfigError(f"remove_files: no file is served under {missing[0]!r}")
-            for url in urls:
+            for url in dict.fromkeys(urls):
                 del current[url]
             self._files = (
                 files_mount(self.config, current, self.router_class, self.year) if current else None
@@ -158,6 +160,8 @@ class StaticFiles:
 
     def _rebuild(self) -> None:
         """Put the mounts in lookup order and compose the pipeline (see ``_mounts``)."""
+        if self.disk is not None:
+            self.disk.forget()  # what it found may belong to a root that is gone
         mounts = [*([self._files] if self._files else []), *self._directories.values()]
         mounts.sort(key=lambda mount: (bool(mount.files) is False, -len(mount.config.prefix)))
         self._mounts = (*mounts, self._main)

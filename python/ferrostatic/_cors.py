@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from ._pure import Decision
 
-__all__ = ["Cors", "header_value"]
+__all__ = ["FILE_STATUSES", "Cors", "add_vary", "header_value"]
 
 Header = tuple[bytes, bytes]
 
@@ -72,7 +72,7 @@ class Cors:
         if self.any_origin:
             decision.headers.extend(self._wildcard)
             return
-        _add_vary(decision.headers, b"origin")
+        add_vary(decision.headers, b"origin")
         origin = header_value(headers, b"origin")
         if origin is not None and origin.lower() in self._origins:
             decision.headers.append((b"access-control-allow-origin", origin))
@@ -110,7 +110,8 @@ class Cors:
         return Decision(204, answer)
 
 
-def _add_vary(headers: list[Header], name: bytes) -> None:
+def add_vary(headers: list[Header], name: bytes) -> None:
+    """Add ``name`` to the response's Vary field, creating it if there is none."""
     for position, (key, value) in enumerate(headers):
         if key == b"vary":
             headers[position] = (key, value + b", " + name)

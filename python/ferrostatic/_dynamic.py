@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._index import _NEVER_SERVED, _is_hidden, has_surrogates, inside, reindex_file
+from ._types import Resource
 from .config import Config
 
 if TYPE_CHECKING:
@@ -80,6 +81,12 @@ class DiskLookup:
             return None
         return router.resolve(method, path, query, headers)
 
+    def forget(self) -> None:
+        """Drop what was found so far (the roots changed)."""
+        with self._lock:
+            self._routers.clear()
+            self._resolved.clear()
+
     def owner(self, file: str) -> tuple[Config, str, str] | None:
         """How to describe again a file ``path_resolver`` found: options, rel path, URL."""
         return self._resolved.get(file)
@@ -101,7 +108,7 @@ class DiskLookup:
             self._routers[path] = router
         return router
 
-    def _in_roots(self, path: str):  # type: ignore[no-untyped-def]
+    def _in_roots(self, path: str) -> Resource | None:
         for config in self._roots():
             # Only ``directories`` given: the main mount's folder is a placeholder (the working
             # directory), never a root to look in.
@@ -116,7 +123,7 @@ class DiskLookup:
                     return resource
         return None
 
-    def _from_resolver(self, path: str):  # type: ignore[no-untyped-def]
+    def _from_resolver(self, path: str) -> Resource | None:
         resolver = self._config.path_resolver
         assert resolver is not None
         try:

@@ -57,7 +57,9 @@ def main_mount(config: Config, router_class: type[Router], standalone: bool, yea
     router = router_class(
         index.resources, index.redirects, standalone=standalone, current_year=year
     )
-    return Mount(config, router, router.resolve, config.prefix.rstrip("/"), index)
+    # The health check answers outside the prefix too (``/healthz`` beside ``/static/``).
+    match = "" if config.health_check_path is not None else config.prefix.rstrip("/")
+    return Mount(config, router, router.resolve, match, index)
 
 
 def _health_check_only(config: Config) -> Index:
@@ -173,6 +175,8 @@ def chained(mounts: tuple[Mount, ...], standalone: bool) -> Resolve:
                 decision = mount.resolve(method, path, query, headers)
                 if decision is not None:
                     return decision
-        return None
+        # A path under no prefix at all (not even the main directory's) never reached the
+        # standalone main router, which would have answered 404: there is no app to ask.
+        return _not_found(method) if standalone else None
 
     return resolve

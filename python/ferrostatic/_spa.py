@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from ._cors import header_value
+from ._cors import add_vary, header_value
 from ._index import reindex_file
 from .config import Config, ConfigError
 
@@ -58,6 +58,7 @@ class SpaFallback:
         assert config.spa_fallback is not None
         self.file_rel = config.spa_fallback
         self.url = config.prefix + config.spa_fallback
+        self._prefix = config.prefix
         self._under = config.prefix.rstrip("/")
         resource = reindex_file(config, config.spa_fallback)
         if resource is None:
@@ -70,10 +71,21 @@ class SpaFallback:
         """Whether a request that missed is a navigation the page should answer."""
         if method != "GET" and method != "HEAD":
             return False
-        if not path.startswith(self._under) or "." in path.rpartition("/")[2]:
+        # Under the prefix on a segment boundary: ``/app/`` has ``/app`` and ``/app/x``, not
+        # ``/application``.
+        if not (path.startswith(self._prefix) or path == self._under):
+            return False
+        if "." in path.rpartition("/")[2]:
             return False
         return accepts_html(header_value(headers, b"accept"))
 
     def resolve(self, method: str, path: str, query: bytes, headers: Iterable[Header]) -> Decision:
-        """The page, decided as a request for it with the same method and headers."""
-        return self.router.resolve(method, self.url, query, headers)  # type: ignore[return-value]
+        """The page, decided as a request for it with the same method and headers.
+
+        The same URL is the page or a miss depending on ``Accept``: caches are told so
+        (RFC 9110 §12.5.5).
+        """
+        decision = self.router.resolve(method, self.url, query, headers)
+        assert decision is not None  # a standalone router with the page's URL
+        add_vary(decision.headers, b"accept")
+        return decision

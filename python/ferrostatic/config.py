@@ -531,6 +531,10 @@ def _later_options(values: dict[str, Any]) -> None:
     """Validate, in place, the options of pages, CORS, development mode and observability."""
     directory: Path = values["directory"]
     if values.get("spa_fallback") is not None:
+        if not values.get("serve_directory", True):
+            raise ConfigError(
+                "spa_fallback: the page is a file of directory; give directory= as well"
+            )
         values["spa_fallback"] = _spa_fallback(values["spa_fallback"], directory)
     values["error_bodies"] = load_error_bodies(
         values.pop("error_responses", None),
