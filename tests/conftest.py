@@ -150,6 +150,20 @@ def call(
     return run_asgi(app, scope)
 
 
+def fetch(
+    app: Callable[..., Any],
+    method: str = "GET",
+    path: str = "/",
+    headers: list[tuple[bytes, bytes]] | None = None,
+    **kwargs: Any,
+) -> Response:
+    """``call``, checking that a response with a body states its length right."""
+    response = call(app, method, path, headers, **kwargs)
+    if method != "HEAD" and response.body:
+        assert response.header("content-length") == str(len(response.body)), response
+    return response
+
+
 def run_asgi(app: Callable[..., Any], scope: dict[str, Any]) -> Response:
     """Run an ASGI app on one HTTP scope (no request body, no disconnect)."""
     messages: list[dict[str, Any]] = []

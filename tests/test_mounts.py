@@ -18,7 +18,7 @@ import pytest
 
 from ferrostatic import ConfigError, Ferrostatic, FerrostaticWSGI
 
-from .conftest import Response, call, write_tree
+from .conftest import fetch, write_tree
 
 MakeApp = Callable[..., Ferrostatic | FerrostaticWSGI]
 Headers = list[tuple[bytes, bytes]]
@@ -72,20 +72,6 @@ def roots(tmp_path: Path) -> Roots:
     secret = tmp_path / "secret.txt"
     secret.write_bytes(b"TOP-SECRET")
     return Roots(main, media, thumbs, extra, secret)
-
-
-def fetch(
-    app: Any,
-    method: str = "GET",
-    path: str = "/",
-    headers: Headers | None = None,
-    **kwargs: Any,
-) -> Response:
-    """``call``, checking that a response with a body states its length right."""
-    response = call(app, method, path, headers, **kwargs)
-    if method != "HEAD" and response.body:
-        assert response.header("content-length") == str(len(response.body)), response
-    return response
 
 
 def answer(app: Any, path: str, method: str = "GET") -> tuple[int, bytes]:

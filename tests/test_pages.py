@@ -17,7 +17,7 @@ import pytest
 
 from ferrostatic import ConfigError, Ferrostatic, FerrostaticWSGI
 
-from .conftest import Response, call, write_tree
+from .conftest import Response, fetch, write_tree
 
 MakeApp = Callable[..., Ferrostatic | FerrostaticWSGI]
 Headers = list[tuple[bytes, bytes]]
@@ -47,20 +47,6 @@ def site(tmp_path: Path) -> Path:
             "416.txt": "that range is not in the file",
         },
     )
-
-
-def fetch(
-    app: Any,
-    method: str = "GET",
-    path: str = "/",
-    headers: Headers | None = None,
-    **kwargs: Any,
-) -> Response:
-    """``call``, checking that a response with a body states its length right."""
-    response = call(app, method, path, headers, **kwargs)
-    if method != "HEAD" and response.body:
-        assert response.header("content-length") == str(len(response.body)), response
-    return response
 
 
 def navigate(app: Any, path: str, method: str = "GET", headers: Headers | None = None) -> Response:

@@ -37,6 +37,7 @@ from .config import Config, ConfigError
 
 __all__ = [
     "INLINE_READ_MAX",
+    "Roots",
     "StaticFiles",
     "body_length",
     "open_unchanged",
@@ -309,6 +310,29 @@ class StaticFiles:
         if self.spa is not None and source == self.spa.path:
             return self.config, self.spa.file_rel, None
         return self.disk.owner(source) if self.disk is not None else None
+
+
+class Roots:
+    """The run-time root methods of the apps, delegated to their ``StaticFiles``."""
+
+    _files: StaticFiles
+
+    def add_directory(self, prefix: str, directory: str | os.PathLike[str]) -> None:
+        """Serve ``directory`` under the URL path ``prefix`` too (indexed now, on this thread;
+        see ``ferrostatic._mounts`` for the order in which roots are looked up)."""
+        self._files.add_directory(prefix, directory)
+
+    def remove_directory(self, prefix: str) -> None:
+        """Stop serving the directory added under ``prefix``."""
+        self._files.remove_directory(prefix)
+
+    def add_files(self, files: Mapping[str, str | os.PathLike[str]]) -> None:
+        """Serve single files under URLs of their own: ``{"/robots.txt": "robots.prod.txt"}``."""
+        self._files.add_files(files)
+
+    def remove_files(self, urls: Iterable[str]) -> None:
+        """Stop serving the files added under ``urls``."""
+        self._files.remove_files(urls)
 
 
 def unchanged(decision: Decision) -> bool:

@@ -8,11 +8,12 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from ._app import (
     INLINE_READ_MAX,
+    Roots,
     StaticFiles,
     body_length,
     open_unchanged,
@@ -38,7 +39,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-class Ferrostatic:
+class Ferrostatic(Roots):
     """Serve a directory over ASGI, alone or in front of another ASGI app.
 
     ``Ferrostatic(directory="static")`` is a standalone app: a miss is 404, a method other than
@@ -65,23 +66,6 @@ class Ferrostatic:
             self.config.request_id_header.encode("ascii") if self.config.request_id_header else None
         )
         self._observed = self._request_id is not None or self._files.hooks is not None
-
-    def add_directory(self, prefix: str, directory: str | os.PathLike[str]) -> None:
-        """Serve ``directory`` under the URL path ``prefix`` too (indexed now; see
-        ``ferrostatic._mounts`` for the order in which roots are looked up)."""
-        self._files.add_directory(prefix, directory)
-
-    def remove_directory(self, prefix: str) -> None:
-        """Stop serving the directory added under ``prefix``."""
-        self._files.remove_directory(prefix)
-
-    def add_files(self, files: Mapping[str, str | os.PathLike[str]]) -> None:
-        """Serve single files under URLs of their own: ``{"/robots.txt": "robots.prod.txt"}``."""
-        self._files.add_files(files)
-
-    def remove_files(self, urls: Iterable[str]) -> None:
-        """Stop serving the files added under ``urls``."""
-        self._files.remove_files(urls)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer a GET/HEAD for an indexed file; hand everything else to the wrapped app."""

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from http import HTTPStatus
 from typing import IO, TYPE_CHECKING, Any, Final
 
-from ._app import StaticFiles, open_unchanged, read_at, unchanged
+from ._app import Roots, StaticFiles, open_unchanged, read_at, unchanged
 from ._observe import Hooks, RequestInfo
 from ._pure import Decision
 from ._request_id import request_id as make_request_id
@@ -52,7 +52,7 @@ CORS_FIELDS: Final = _READ_FIELDS + _OPTIONAL_FIELDS
 """Every field the router and the CORS, SPA and error options read."""
 
 
-class FerrostaticWSGI:
+class FerrostaticWSGI(Roots):
     """Serve a directory over WSGI, alone or in front of another WSGI app.
 
     ``FerrostaticWSGI(directory="static")`` is a standalone app: a miss is 404, a method other
@@ -82,22 +82,6 @@ class FerrostaticWSGI:
             key = "HTTP_" + self._request_id.upper().replace("-", "_")
             self._fields += ((key, self._request_id.encode("ascii")),)
         self._observed = self._request_id is not None or self._files.hooks is not None
-
-    def add_directory(self, prefix: str, directory: str | os.PathLike[str]) -> None:
-        """Serve ``directory`` under the URL path ``prefix`` too (see ``Ferrostatic``)."""
-        self._files.add_directory(prefix, directory)
-
-    def remove_directory(self, prefix: str) -> None:
-        """Stop serving the directory added under ``prefix``."""
-        self._files.remove_directory(prefix)
-
-    def add_files(self, files: Mapping[str, str | os.PathLike[str]]) -> None:
-        """Serve single files under URLs of their own (see ``Ferrostatic``)."""
-        self._files.add_files(files)
-
-    def remove_files(self, urls: Iterable[str]) -> None:
-        """Stop serving the files added under ``urls``."""
-        self._files.remove_files(urls)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Answer a GET/HEAD for an indexed file; hand everything else to the wrapped app."""
