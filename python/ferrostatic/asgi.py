@@ -32,6 +32,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Ferrostatic"]
 
+STREAM_MEMORY = 16 * 1024 * 1024
+"""What the chunks of all bodies streamed at once by one app may add up to: one download reads
+``chunk_size`` at a time, two hundred read less each (never under ``MIN_STREAM_CHUNK``), so that
+memory stays near the socket buffers however many clients download at once."""
+MIN_STREAM_CHUNK = 64 * 1024
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -66,6 +72,8 @@ class Ferrostatic(Roots):
             self.config.request_id_header.encode("ascii") if self.config.request_id_header else None
         )
         self._observed = self._request_id is not None or self._files.hooks is not None
+        self._streams = 0
+        """Bodies being streamed from disk now, in chunks (see STREAM_MEMORY)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer a GET/HEAD for an indexed file; hand everything else to the wrapped app."""
@@ -264,6 +272,7 @@ class Ferrostatic(Roots):
         loop = asyncio.get_running_loop()
         chunk_size = self.config.chunk_size
         watcher = loop.create_task(_wait_for_disconnect(receive))
+        self._streams += 1
         try:
             await send(start)
             for prefix, offset, length in decision.segments:
@@ -272,8 +281,11 @@ class Ferrostatic(Roots):
                 while length > 0:
                     if watcher.done():
                         return
+                    # Many concurrent streams share STREAM_MEMORY: each chunk read waits in the
+                    # server's write buffer until the client takes it.
+                    size = max(MIN_STREAM_CHUNK, min(chunk_size, STREAM_MEMORY // self._streams))
                     data = await loop.run_in_executor(
-                        None, read_at, file, offset, min(chunk_size, length)
+                        None, read_at, file, offset, min(size, length)
                     )
                     if not data:
                         raise RuntimeError(f"{decision.file!r} shrank while it was being sent")
@@ -284,6 +296,7 @@ class Ferrostatic(Roots):
         except OSError:
             return  # the client went away mid-send
         finally:
+            self._streams -= 1
             watcher.cancel()
 
 
