@@ -283,7 +283,7 @@ class Ferrostatic(Roots):
                         return
                     # Many concurrent streams share STREAM_MEMORY: each chunk read waits in the
                     # server's write buffer until the client takes it.
-                    size = max(MIN_STREAM_CHUNK, min(chunk_size, STREAM_MEMORY // self._streams))
+                    size = min(chunk_size, max(MIN_STREAM_CHUNK, STREAM_MEMORY // self._streams))
                     data = await loop.run_in_executor(
                         None, read_at, file, offset, min(size, length)
                     )
