@@ -18,7 +18,8 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 from ferrostatic import ConfigError, Ferrostatic, RequestInfo
 from ferrostatic.contrib.otel import OpenTelemetryHook
@@ -219,6 +220,15 @@ def test_prometheus_counts_true_bytes(make_app: MakeApp, site: Path) -> None:
     assert sample("ferrostatic_response_body_bytes_total", method="GET", status="200") == 26
     assert sample("ferrostatic_response_body_bytes_total", method="HEAD", status="200") == 0
     assert sample("ferrostatic_request_duration_seconds_count", method="GET") == 2
+    # What a Prometheus server scrapes says the same.
+    exposition = generate_latest(registry).decode()
+    scraped = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(exposition)
+        for s in family.samples
+    }
+    key = ("ferrostatic_response_body_bytes_total", (("method", "GET"), ("status", "200")))
+    assert scraped[key] == 26
 
 
 def test_opentelemetry_records_a_span_per_response(make_app: MakeApp, site: Path) -> None:
