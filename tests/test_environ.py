@@ -118,3 +118,23 @@ def test_disabled_needs_no_directory(
     app = make_app(_inner, directory=tmp_path / "missing")
     assert call(app, path="/a.txt").status == 299
     assert call(make_app(_inner), path="/a.txt").status == 299
+
+
+def test_disabled_adds_nothing(
+    make_app: MakeApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Switched off, the operator options add nothing either: no request id, no CORS header,
+    no report, and the files they name need not exist."""
+    monkeypatch.setenv("FERROSTATIC_ENABLED", "0")
+    seen: list[object] = []
+    app = make_app(
+        _inner,
+        directory=tmp_path / "missing",
+        request_id_header="X-Request-ID",
+        cors_allow_origins=["*"],
+        spa_fallback="index.html",
+        not_found_file="404.html",
+        on_request=seen.append,
+    )
+    response = call(app, path="/a.txt", headers=[(b"origin", b"https://a.example")])
+    assert (response.status, response.headers, seen) == (299, [], [])

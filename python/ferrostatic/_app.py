@@ -89,9 +89,10 @@ class StaticFiles:
         self._changing = threading.Lock()
         self._refreshed: dict[str, tuple[Router, str]] = {}
         self._refreshing = threading.Lock()
+        # Disabled (enabled=False), the app is a pure pass-through: no option adds anything.
         self.cors = (
             Cors(config.cors_allow_origins, config.cors_max_age)
-            if (config.cors_allow_origins)
+            if config.cors_allow_origins and config.enabled
             else None
         )
         self.spa = (
@@ -107,7 +108,7 @@ class StaticFiles:
             if config.enabled and (config.autorefresh or config.path_resolver is not None)
             else None
         )
-        self.hooks = Hooks(config.on_request) if config.on_request else None
+        self.hooks = Hooks(config.on_request) if config.on_request and config.enabled else None
         self.resolve: Resolve = main.resolve
         """``resolve(method, path, query, headers) -> Decision | None``: one call a request.
         Replaced as a whole when a root is added or removed."""
@@ -171,7 +172,7 @@ class StaticFiles:
         extra = (
             self.cors
             or self.disk
-            or self.config.error_bodies
+            or (self.config.error_bodies and self.config.enabled)
             or (self.spa is not None and not self.spa_after_app)
         )
         self.resolve = self._pipeline if extra else lookup

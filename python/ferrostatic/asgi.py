@@ -69,7 +69,9 @@ class Ferrostatic(Roots):
         # A body that fits in one chunk is read at once, inline (see INLINE_READ_MAX).
         self._inline_max = min(INLINE_READ_MAX, self.config.chunk_size)
         self._request_id = (
-            self.config.request_id_header.encode("ascii") if self.config.request_id_header else None
+            self.config.request_id_header.encode("ascii")
+            if self.config.request_id_header and self.config.enabled
+            else None
         )
         self._observed = self._request_id is not None or self._files.hooks is not None
         self._streams = 0

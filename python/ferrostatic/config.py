@@ -530,6 +530,13 @@ def _roots(value: object) -> tuple[Path, ...]:
 def _later_options(values: dict[str, Any]) -> None:
     """Validate, in place, the options of pages, CORS, development mode and observability."""
     directory: Path = values["directory"]
+    if not values.get("enabled", True):
+        # Switched off, the files are elsewhere (a CDN): nothing to read or check on disk.
+        values.pop("error_responses", None)
+        values.pop("not_found_file", None)
+        values["cors_allow_origins"] = _origins(values.get("cors_allow_origins"))
+        values["on_request"] = hooks_from_option(values.get("on_request"))
+        return
     if values.get("spa_fallback") is not None:
         if not values.get("serve_directory", True):
             raise ConfigError(

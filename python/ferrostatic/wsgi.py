@@ -74,7 +74,7 @@ class FerrostaticWSGI(Roots):
         self.config = self._files.config
         self.index = self._files.index
         config = self.config
-        self._request_id = config.request_id_header
+        self._request_id = config.request_id_header if config.enabled else None
         self._fields: tuple[tuple[str, bytes], ...] = _READ_FIELDS
         if self._files.cors is not None or self._files.spa is not None or self._request_id:
             self._fields = CORS_FIELDS
