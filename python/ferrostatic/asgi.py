@@ -81,13 +81,11 @@ class Ferrostatic(Roots):
         """Answer a GET/HEAD for an indexed file; hand everything else to the wrapped app."""
         if scope["type"] != "http":
             await self._not_http(scope, receive, send)
-        elif self._observed:
-            await self._observe(scope, receive, send)
-        else:
-            await self._http(scope, receive, send)
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> Decision | None:
-        """Answer one HTTP request; the decision sent, or None when the wrapped app answered."""
+            return
+        observed = self._observed
+        if observed and type(send) is not _CountingSend:
+            await self._observe(scope, receive, send)  # which comes back here, counted
+            return
         path = scope["path"]
         root_path = scope.get("root_path")
         if root_path and path.startswith(root_path):
@@ -98,8 +96,8 @@ class Ferrostatic(Roots):
             scope["method"], path, scope.get("query_string", b""), scope["headers"]
         )
         if decision is None:
-            return await self._to_app(scope, receive, send, path)
-        if decision.file is None:
+            decision = await self._to_app(scope, receive, send, path)
+        elif decision.file is None:
             await send(
                 {
                     "type": "http.response.start",
@@ -108,8 +106,10 @@ class Ferrostatic(Roots):
                 }
             )
             await send({"type": "http.response.body", "body": decision.body})
-            return decision
-        return await self._send_file(scope, receive, send, decision, path)
+        else:
+            decision = await self._send_file(scope, receive, send, decision, path)
+        if observed:
+            send.decision = decision  # type: ignore[attr-defined]  # a _CountingSend here
 
     async def _to_app(
         self, scope: Scope, receive: Receive, send: Send, path: str
@@ -148,7 +148,8 @@ class Ferrostatic(Roots):
         return await _send_decision(send, page)
 
     async def _observe(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """``_http`` with a request id and the ``on_request`` report."""
+        """The request, through ``__call__`` again with a counting ``send``; then the request
+        id and the ``on_request`` report."""
         started = time.perf_counter()
         start_ns = time.time_ns()
         request_id: str | None = None
@@ -163,7 +164,8 @@ class Ferrostatic(Roots):
                     (name, request_id.encode("ascii")),
                 ]
         counted = _CountingSend(send, name, request_id)
-        decision = await self._http(scope, receive, counted)
+        await self(scope, receive, counted)
+        decision = counted.decision
         hooks = self._files.hooks
         if decision is None or hooks is None:
             return
@@ -320,7 +322,7 @@ class _CountingSend:
     """``send`` that remembers the status, counts the body bytes handed to the server, and
     adds the request id header to a response that has none."""
 
-    __slots__ = ("_name", "_send", "_value", "sent", "status")
+    __slots__ = ("_name", "_send", "_value", "decision", "sent", "status")
 
     def __init__(self, send: Send, name: bytes | None, request_id: str | None) -> None:
         self._send = send
@@ -328,6 +330,8 @@ class _CountingSend:
         self._value = request_id.encode("ascii") if request_id is not None else b""
         self.status = 0
         self.sent = 0
+        self.decision: Decision | None = None
+        """What ferrostatic answered with; None when the wrapped app did."""
 
     async def __call__(self, message: Message) -> None:
         kind = message["type"]
