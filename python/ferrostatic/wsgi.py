@@ -26,12 +26,12 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from typing_extensions import Unpack
 
-__all__ = ["CORS_FIELDS", "FerrostaticWSGI"]
+__all__ = ["CORS_FIELDS", "READ_FIELDS", "FerrostaticWSGI"]
 
 Header = tuple[bytes, bytes]
 
 # The only request fields the router reads; WSGI servers join repeated fields with commas.
-_READ_FIELDS: Final = (
+READ_FIELDS: Final = (
     ("HTTP_IF_MATCH", b"if-match"),
     ("HTTP_IF_NONE_MATCH", b"if-none-match"),
     ("HTTP_IF_MODIFIED_SINCE", b"if-modified-since"),
@@ -48,7 +48,7 @@ _OPTIONAL_FIELDS: Final = (
     ("HTTP_ACCESS_CONTROL_REQUEST_METHOD", b"access-control-request-method"),
     ("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", b"access-control-request-headers"),
 )
-CORS_FIELDS: Final = _READ_FIELDS + _OPTIONAL_FIELDS
+CORS_FIELDS: Final = READ_FIELDS + _OPTIONAL_FIELDS
 """Every field the router and the CORS, SPA and error options read."""
 
 
@@ -75,7 +75,7 @@ class FerrostaticWSGI(Roots):
         self.index = self._files.index
         config = self.config
         self._request_id = config.request_id_header if config.enabled else None
-        self._fields: tuple[tuple[str, bytes], ...] = _READ_FIELDS
+        self._fields: tuple[tuple[str, bytes], ...] = READ_FIELDS
         if self._files.cors is not None or self._files.spa is not None or self._request_id:
             self._fields = CORS_FIELDS
         if self._request_id:
@@ -107,6 +107,8 @@ class FerrostaticWSGI(Roots):
         decision = files.resolve(method, path, query, headers)
         if decision is None:
             return self._to_app(environ, start_response, method, path, query, headers, report)
+        if decision.file is None and report is None:  # from memory: nothing to check or count
+            return _respond(start_response, decision.status, decision.headers, decision.body)
         return self._send(environ, start_response, decision, method, path, query, headers, report)
 
     def _send(
@@ -229,7 +231,7 @@ def request_path(path_info: str) -> str:
 
 
 def request_headers(
-    environ: Mapping[str, Any], fields: tuple[tuple[str, bytes], ...] = _READ_FIELDS
+    environ: Mapping[str, Any], fields: tuple[tuple[str, bytes], ...] = READ_FIELDS
 ) -> list[Header]:
     """The request fields the router reads (or ``fields``), from ``HTTP_*`` keys, as
     ``(name, value)`` bytes."""

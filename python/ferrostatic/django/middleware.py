@@ -36,6 +36,7 @@ from .._pure import Decision
 from ..config import Config, ConfigError
 from ..wsgi import (
     CORS_FIELDS,
+    READ_FIELDS,
     FileBody,
     file_body,
     native_bytes,
@@ -80,7 +81,7 @@ class FerrostaticMiddleware:
         path = static.path_of(request)
         if path is None:
             return self.get_response(request)
-        method, query, headers = _request(request)
+        method, query, headers = _request(request, static.fields)
         found = static.find(method, path, query, headers)
         if found is None:
             return self.get_response(request)
@@ -108,7 +109,7 @@ class FerrostaticMiddleware:
         path = static.path_of(request)
         if path is None:
             return await get_response(request)
-        method, query, headers = _request(request)
+        method, query, headers = _request(request, static.fields)
         loop = asyncio.get_running_loop()
         if static.dynamic:  # development: finders and re-indexing touch the disk
             found = await loop.run_in_executor(None, static.find, method, path, query, headers)
@@ -138,12 +139,14 @@ class FerrostaticMiddleware:
         return _with_headers(response, decision)
 
 
-def _request(request: Any) -> tuple[str, bytes, list[Header]]:
+def _request(
+    request: Any, fields: tuple[tuple[str, bytes], ...]
+) -> tuple[str, bytes, list[Header]]:
     meta = request.META
     # The method as sent: Django upper-cases request.method, and methods are case-sensitive.
     method = meta.get("REQUEST_METHOD", request.method)
     query = native_bytes(meta.get("QUERY_STRING", ""))
-    return method, query, request_headers(meta, CORS_FIELDS)
+    return method, query, request_headers(meta, fields)
 
 
 # --- Responses --------------------------------------------------------------------------------
@@ -253,6 +256,8 @@ class DjangoStatic:
             probe["directory"] = os.getcwd()
             probe.pop("manifest_path", None)
         config = Config.from_options(probe)
+        # The request fields to read: CORS needs Origin and the preflight's too.
+        self.fields = CORS_FIELDS if config.cors_allow_origins else READ_FIELDS
         self.enabled = config.enabled
         self.prefix = config.prefix
         self.use_finders = use_finders and self.enabled
