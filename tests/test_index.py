@@ -114,6 +114,21 @@ def test_zstd_suffix_alone_is_a_variant(make_app: MakeApp, variants: Path) -> No
     assert (response.body, response.header("content-encoding")) == (ZSTD, "zstd")
 
 
+def test_a_sibling_of_a_sibling_is_a_file_of_its_own(make_app: MakeApp, tmp_path: Path) -> None:
+    """``a.js.gz.br`` beside ``a.js.gz`` (itself the gzip variant of ``a.js``) is not a variant
+    of a variant: it is served under its own name, as it is (RFC 9110 §8.4: a coding applies
+    to the representation it labels, not to another one)."""
+    root = write_tree(
+        tmp_path / "chain", {"a.js": "source", "a.js.gz": "gz bytes", "a.js.gz.br": "br of gz"}
+    )
+    app = make_app(directory=root)
+    response = _get(app, "/a.js", b"gzip, br")
+    assert (response.body, response.header("content-encoding")) == (b"gz bytes", "gzip")
+    own = _get(app, "/a.js.gz.br", b"gzip, br")
+    assert (own.status, own.body, own.header("content-encoding")) == (200, b"br of gz", None)
+    assert _get(app, "/a.js.gz").status == 404
+
+
 def test_stale_variant_is_not_served(
     make_app: MakeApp, variants: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -178,30 +193,47 @@ def sized(tmp_path: Path) -> Path:
     return write_tree(tmp_path / "s", {f"{name}.txt": name * size for name, size in sizes.items()})
 
 
-def test_small_files_are_served_without_touching_the_disk(
+def test_a_small_file_once_read_is_served_without_touching_the_disk(
     make_app: MakeApp, sized: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A file held in memory is answered with no filesystem call at all."""
+    """The first response reads a small file from disk and the router keeps its bytes: later
+    responses make no filesystem call at all."""
     app = make_app(directory=sized)
+    for name, size in (("a", 10), ("b", 50), ("e", 200)):
+        assert _get(app, f"/{name}.txt").body == name.encode() * size
 
     def refuse(*args: object, **kwargs: object) -> Any:
         raise AssertionError(f"filesystem touched: {args!r}")
 
-    monkeypatch.setattr(builtins, "open", refuse)
-    monkeypatch.setattr(os, "open", refuse)
-    monkeypatch.setattr(os, "stat", refuse)
-    for name, size in (("a", 10), ("b", 50), ("e", 200)):
-        response = _get(app, f"/{name}.txt")
-        assert (response.status, response.body) == (200, name.encode() * size)
+    with monkeypatch.context() as patched:
+        patched.setattr(builtins, "open", refuse)
+        patched.setattr(os, "open", refuse)
+        patched.setattr(os, "stat", refuse)
+        responses = [_get(app, f"/{name}.txt") for name in ("a", "b", "e")]
+    assert [(r.status, r.body) for r in responses] == [
+        (200, b"a" * 10),
+        (200, b"b" * 50),
+        (200, b"e" * 200),
+    ]
 
 
-def test_memory_budget_takes_smallest_first(
+def test_start_up_reads_no_file_into_memory(make_app: MakeApp, sized: Path) -> None:
+    """Indexing hashes the files but keeps none of their bytes: memory follows the traffic."""
+    app = make_app(directory=sized)
+    decision = app._files.resolve("GET", "/a.txt", b"", [])
+    assert decision is not None
+    assert decision.file is not None and decision.holdable
+
+
+def test_memory_budget_is_spent_first_come_first_served(
     make_app: MakeApp, sized: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Files up to ``max_memory_file_size`` are held, smallest first, within ``memory_budget``:
-    10 + 50 + 100 fit in 250, the second 100 does not, and 200 is over the size limit."""
+    """Files up to ``max_memory_file_size`` are held as they are first served, within
+    ``memory_budget``: 10 + 50 + 100 fit in 250, the second 100 does not, and 200 is over the
+    size limit; those two are read from disk every time."""
     app = make_app(directory=sized, max_memory_file_size=100, memory_budget=250)
-    assert app.index.memory_bytes == 160
+    for name, size in (("a", 10), ("b", 50), ("c", 100), ("d", 100), ("e", 200)):
+        assert _get(app, f"/{name}.txt").body == name.encode() * size
     opened: list[str] = []
     real_open = builtins.open
 
@@ -219,8 +251,34 @@ def test_memory_budget_takes_smallest_first(
 def test_zero_budget_holds_nothing(make_app: MakeApp, sized: Path) -> None:
     """``memory_budget=0`` reads every file from disk per request."""
     app = make_app(directory=sized, memory_budget=0)
-    assert app.index.memory_bytes == 0
     assert _get(app, "/a.txt").body == b"a" * 10
+    decision = app._files.resolve("GET", "/a.txt", b"", [])
+    assert decision is not None
+    assert decision.file is not None and not decision.holdable
+
+
+def test_a_range_or_a_head_does_not_hold_the_file(make_app: MakeApp, sized: Path) -> None:
+    """Only a 200 carrying the whole file hands its bytes over (RFC 9110 §14.2: a 206 has a
+    part of them, §9.3.2: a HEAD none)."""
+    app = make_app(directory=sized)
+    assert call(app, path="/c.txt", headers=[(b"range", b"bytes=0-9")]).status == 206
+    assert call(app, "HEAD", "/c.txt").status == 200
+    decision = app._files.resolve("GET", "/c.txt", b"", [])
+    assert decision is not None and decision.holdable
+    ranged = app._files.resolve("GET", "/c.txt", b"", [(b"range", b"bytes=0-9")])
+    assert ranged is not None and not ranged.holdable
+
+
+def test_hold_refuses_bytes_of_the_wrong_length(make_app: MakeApp, sized: Path) -> None:
+    """A file that changed between the index and the read is not kept under the old facts."""
+    app = make_app(directory=sized)
+    decision = app._files.resolve("GET", "/a.txt", b"", [])
+    assert decision is not None and decision.holdable
+    assert not decision.hold(b"short")
+    assert decision.hold(b"a" * 10)
+    assert not decision.hold(b"a" * 10)  # held already
+    again = app._files.resolve("GET", "/a.txt", b"", [])
+    assert again is not None and again.file is None and again.body == b"a" * 10
 
 
 # --- Media types --------------------------------------------------------------------------------

@@ -419,9 +419,12 @@ def _forbid_filesystem(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_requests_never_touch_the_filesystem(
     make_app: MakeApp, jail: Path, monkeypatch: pytest.MonkeyPatch, middleware: bool
 ) -> None:
-    """Once built, misses, traversal attempts and in-memory hits use no filesystem call."""
+    """Once built, misses, traversal attempts and hits of files held in memory (each read
+    once, by its first 200) use no filesystem call."""
     inner = Inner() if middleware else None
     app = make_app(inner, directory=jail)
+    for held in ("/docs/guide.txt", "/docs/"):
+        assert call(app, path=held).status == 200
     _forbid_filesystem(monkeypatch)
     miss = (200, INNER_BODY) if middleware else (404, b"404 Not Found\n")
     for path in [*TRAVERSAL, "/missing.txt", "/docs/missing/", "/docs/guide.txt/"]:

@@ -43,6 +43,7 @@ __all__ = [
     "open_unchanged",
     "read_at",
     "read_small_body",
+    "read_to_hold",
     "unchanged",
 ]
 
@@ -379,6 +380,17 @@ def read_small_body(decision: Decision) -> bytes | None:
         parts.append(decision.body)
     body = b"".join(parts)
     return body if len(body) == body_length(decision) else None
+
+
+def read_to_hold(decision: Decision) -> bytes | None:
+    """The whole file of a holdable decision, read now and handed to the router to keep for the
+    requests to come; None when the decision is not holdable or its file changed."""
+    if not decision.holdable:
+        return None
+    body = read_small_body(decision)
+    if body is not None:
+        decision.hold(body)
+    return body
 
 
 _PREAD = hasattr(os, "pread")

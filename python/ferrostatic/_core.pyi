@@ -16,6 +16,9 @@ class Decision:
     segments). ``file`` is set whenever the response is about a representation read from disk;
     ``size`` and ``mtime_ns`` are what the index saw of it. ``coding`` is the content coding of
     the selected representation, if any.
+
+    ``holdable`` is true for a 200 with the whole of a file that the router would keep in
+    memory from now on: the adapter that reads those bytes hands them over with ``hold``.
     """
 
     @property
@@ -36,6 +39,16 @@ class Decision:
     def mtime_ns(self) -> int: ...
     @property
     def coding(self) -> str | None: ...
+    @property
+    def holdable(self) -> bool:
+        """Whether ``hold`` would keep this file's bytes in memory."""
+
+    def hold(self, body: bytes) -> bool:
+        """Keep ``body``, the whole file this decision is about, for the responses to come.
+
+        False when it is not kept: the decision is not holdable, the length is not the one
+        indexed, or the memory budget has been spent meanwhile.
+        """
 
 @final
 class Router:
@@ -48,11 +61,15 @@ class Router:
         *,
         standalone: bool,
         current_year: int,
+        memory_budget: int = 0,
+        max_memory_file_size: int = 0,
     ) -> Router:
         """Build the lookup table; a malformed record raises TypeError or ValueError naming it.
 
         ``standalone`` answers misses with 404 and other methods with 405; otherwise both are
         left to the wrapped app. ``current_year`` resolves two-digit years in rfc850 dates.
+        Files of at most ``max_memory_file_size`` bytes are held in memory once read for a
+        response (``Decision.hold``), until ``memory_budget`` bytes are held in all.
         """
 
     def __len__(self) -> int:

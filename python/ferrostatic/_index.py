@@ -46,7 +46,6 @@ class Index:
     outside_symlinks: list[str] = field(default_factory=list)
     stale_variants: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
-    memory_bytes: int = 0
     file_count: int = 0
     """Files indexed (``resources`` may be emptied once a router holds them)."""
 
@@ -63,17 +62,14 @@ def build_index(config: Config) -> Index:
     """Walk ``config.directory`` once and describe every servable file."""
     index = Index()
     files, directories = _walk(config, index)
-    in_memory = _choose_in_memory(config, files, index)
     # Hashing releases the GIL, so large files are hashed on every core; small ones are
     # dominated by Python overhead and stay on this thread.
     large = [found for found in files if found.st.st_size >= _PARALLEL_HASH_MIN_SIZE]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        described = pool.map(lambda found: _resource(config, found, index, in_memory), large)
+        described = pool.map(lambda found: _resource(config, found, index), large)
         done = {id(found): resource for found, resource in zip(large, described, strict=True)}
     for found in files:
-        resource = (
-            done[id(found)] if id(found) in done else _resource(config, found, index, in_memory)
-        )
+        resource = done[id(found)] if id(found) in done else _resource(config, found, index)
         if resource is not None:
             index.resources.append(resource)
     index.file_count = len(index.resources)
@@ -145,10 +141,14 @@ def _group_variants(
 ) -> list[_Found]:
     found: dict[str, _Found] = {}
     siblings: list[tuple[str, str, str]] = []
+    # Sorted, a name comes after its base: whether the base is itself a sibling is known.
+    sibling_names: set[str] = set()
     for name, (path, st) in sorted(here.items()):
         base, suffix = os.path.splitext(name)
-        if suffix in VARIANT_SUFFIXES and base in here:
+        # ``a.js.gz.br`` beside ``a.js.gz``, itself a sibling of ``a.js``, is a file of its own.
+        if suffix in VARIANT_SUFFIXES and base in here and base not in sibling_names:
             siblings.append((base, VARIANT_SUFFIXES[suffix], name))
+            sibling_names.add(name)
             continue
         rel = f"{rel_dir}/{name}" if rel_dir else name
         found[name] = _Found(path, rel, st)
@@ -170,32 +170,13 @@ def _group_variants(
     return list(found.values())
 
 
-def _choose_in_memory(config: Config, files: list[_Found], index: Index) -> set[str]:
-    """Mark which representations are held in memory: smallest first, within the budget."""
-    candidates: list[tuple[int, str]] = []
-    for found in files:
-        for path, st in [(found.path, found.st), *found.variants.values()]:
-            if st.st_size <= config.max_memory_file_size:
-                candidates.append((st.st_size, path))
-    candidates.sort()
-    budget = config.memory_budget
-    chosen: set[str] = set()
-    for size, path in candidates:
-        if size > budget:
-            break
-        budget -= size
-        chosen.add(path)
-    index.memory_bytes = config.memory_budget - budget
-    return chosen
-
-
 def _resource(
-    config: Config, found: _Found, index: Index, in_memory: set[str], url: str | None = None
+    config: Config, found: _Found, index: Index, url: str | None = None
 ) -> Resource | None:
     variants: list[Variant] = []
     for coding, (path, st) in [("identity", (found.path, found.st)), *found.variants.items()]:
         try:
-            variants.append(_variant(config, coding, path, st, path in in_memory))
+            variants.append(_variant(config, coding, path, st))
         except OSError as error:
             if coding == "identity":
                 index.unreadable.append(found.rel)
@@ -225,7 +206,7 @@ def _describe(
     else:
         urls = (url,)
     content_type = media_type_for(name, config.mime_types, charset=config.charset)
-    mtime = int(st.st_mtime)
+    mtime = st.st_mtime_ns // 1_000_000_000
     return Resource(
         urls=urls,
         last_modified=mtime if mtime >= _PLACEHOLDER_MTIME else None,
@@ -301,17 +282,8 @@ def _header_field(name: object, value: object) -> tuple[bytes, bytes]:
     return name.lower().encode("ascii"), value.strip().encode("ascii")
 
 
-def _variant(
-    config: Config, coding: str, path: str, st: os.stat_result, in_memory: bool
-) -> Variant:
-    body: bytes | None = None
-    if in_memory:
-        with open(path, "rb") as file:
-            body = file.read()
-        if len(body) != st.st_size:  # changed while we looked: describe what we hold
-            st = os.stat(path)
-        etag = etag_of_bytes(body)
-        return Variant(coding, path, len(body), st.st_mtime_ns, etag, body)
+def _variant(config: Config, coding: str, path: str, st: os.stat_result) -> Variant:
+    """A representation read from disk per request (the router may hold it in memory later)."""
     if st.st_size <= config.hash_max_file_size:
         etag = _etag_of_file(path)
     else:
@@ -382,7 +354,7 @@ def reindex_file(config: Config, rel: str, url: str | None = None) -> Resource |
     scratch = Index()
     found = [f for f in _group_variants(rel.rpartition("/")[0], here, scratch) if f.rel == rel]
     try:
-        return _resource(config, found[0], scratch, in_memory=set(), url=url)
+        return _resource(config, found[0], scratch, url=url)
     except ConfigError as error:  # add_headers failed: a request must not become a 500
         logger.warning("ferrostatic: not serving changed file %r: %s", rel, error)
         return None

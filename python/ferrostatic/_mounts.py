@@ -55,11 +55,19 @@ def main_mount(config: Config, router_class: type[Router], standalone: bool, yea
     if config.enabled and not config.serve_directory and config.health_check_path is not None:
         index = _health_check_only(config)
     router = router_class(
-        index.resources, index.redirects, standalone=standalone, current_year=year
+        index.resources, index.redirects, standalone=standalone, current_year=year, **memory(config)
     )
     # The health check answers outside the prefix too (``/healthz`` beside ``/static/``).
     match = "" if config.health_check_path is not None else config.prefix.rstrip("/")
     return Mount(config, router, router.resolve, match, index)
+
+
+def memory(config: Config) -> dict[str, int]:
+    """The router options that let it hold files in memory once they have been read."""
+    return {
+        "memory_budget": config.memory_budget,
+        "max_memory_file_size": config.max_memory_file_size,
+    }
 
 
 def _health_check_only(config: Config) -> Index:
@@ -83,7 +91,9 @@ def directory_mount(
         serve_directory=True,
     )
     index = build_index(mounted)
-    router = router_class(index.resources, index.redirects, standalone=False, current_year=year)
+    router = router_class(
+        index.resources, index.redirects, standalone=False, current_year=year, **memory(mounted)
+    )
     index.resources.clear()
     index.redirects.clear()
     return Mount(mounted, router, router.resolve, prefix.rstrip("/"), index)
@@ -105,6 +115,7 @@ def files_mount(
 ) -> Mount:
     """Single files, each under the URL given for it (``add_files``)."""
     resources = [describe_named_file(config, url, path) for url, path in files.items()]
+    # Read per request (never held): a file mounted by name shows its edits at once.
     router = router_class(resources, (), standalone=False, current_year=year)
     return Mount(config, router, router.resolve, "", Index(), dict(files))
 

@@ -8,6 +8,7 @@ oracle the Rust core is tested against. The functions carry the names of their R
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Final
 
@@ -81,9 +82,24 @@ class Decision:
     HEAD, 304, 412 and 416 included: ``size`` and ``mtime_ns`` are what the index saw of it, and
     an adapter that finds them changed must not trust the headers. ``coding`` is the content
     coding of the selected representation, if any.
+
+    ``holdable`` is true for a 200 with the whole of a file that the router would keep in
+    memory from now on: the adapter that reads those bytes hands them over with ``hold``.
     """
 
-    __slots__ = ("body", "coding", "file", "headers", "mtime_ns", "segments", "size", "status")
+    __slots__ = (
+        "_holder",
+        "body",
+        "coding",
+        "file",
+        "headers",
+        "mtime_ns",
+        "segments",
+        "size",
+        "status",
+    )
+    _holder: _Rep
+
 
     def __init__(
         self,
@@ -104,18 +120,66 @@ class Decision:
         self.size = size
         self.mtime_ns = mtime_ns
         self.coding = coding
+        # ``_holder`` is only set on a holdable decision: most never pay for it.
+
+    @property
+    def holdable(self) -> bool:
+        """Whether ``hold`` would keep this file's bytes in memory."""
+        return getattr(self, "_holder", None) is not None
+
+    def hold(self, body: bytes) -> bool:
+        """Keep ``body``, the whole file this decision is about, for the responses to come.
+
+        False when it is not kept: the decision is not holdable, the length is not the one
+        indexed, or the memory budget has been spent meanwhile.
+        """
+        rep: _Rep | None = getattr(self, "_holder", None)
+        if rep is None or rep.memory is None:
+            return False
+        return rep.memory.hold(rep, body)
 
     def __repr__(self) -> str:
         return f"Decision(status={self.status}, file={self.file!r}, coding={self.coding!r})"
 
 
+class _Memory:
+    """The bytes a router may still hold in memory, handed out first come, first served."""
+
+    def __init__(self, budget: int, max_file_size: int) -> None:
+        self.left = budget
+        self.max_file_size = max_file_size
+        self._lock = threading.Lock()
+
+    def hold(self, rep: _Rep, body: bytes) -> bool:
+        """Keep ``body`` as ``rep``'s bytes if it is the size indexed and the budget allows."""
+        with self._lock:
+            variant = rep.variant
+            if variant.body is not None or len(body) != variant.size or variant.size > self.left:
+                return False
+            self.left -= variant.size
+            rep.variant = variant._replace(body=body)
+            return True
+
+
 class _Rep:
     """One variant with the header blocks of its responses, computed once."""
 
-    __slots__ = ("coding", "full", "rank", "validators", "variant")
+    __slots__ = ("coding", "full", "memory", "rank", "validators", "variant")
 
-    def __init__(self, variant: Variant, validators: tuple[Header, ...], content_type: bytes):
+    def __init__(
+        self,
+        variant: Variant,
+        validators: tuple[Header, ...],
+        content_type: bytes,
+        memory: _Memory | None,
+    ):
         self.variant = variant
+        # Only a file small enough to be held ever looks at the budget.
+        self.memory = (
+            memory
+            if memory is not None and variant.body is None and variant.size <= memory.max_file_size
+            else None
+        )
         self.coding = variant.coding.encode("ascii")
         self.rank = CODINGS.index(variant.coding)
         self.validators = validators
@@ -131,7 +195,7 @@ class _Entry:
 
     __slots__ = ("content_type", "extra", "last_modified", "multi", "reps")
 
-    def __init__(self, resource: Resource) -> None:
+    def __init__(self, resource: Resource, memory: _Memory | None) -> None:
         self.content_type = resource.content_type
         self.last_modified = resource.last_modified
         self.multi = len(resource.variants) > 1
@@ -146,6 +210,7 @@ class _Entry:
                 variant,
                 _validators(variant, caching, self.multi, resource.headers),
                 self.content_type,
+                memory,
             )
             for variant in resource.variants
         )
@@ -172,15 +237,21 @@ class Router:
         *,
         standalone: bool,
         current_year: int,
+        memory_budget: int = 0,
+        max_memory_file_size: int = 0,
     ) -> None:
         """Build the lookup table. ``standalone`` answers misses with 404 and other methods with
         405; otherwise both are left to the wrapped app (``resolve`` returns None).
-        ``current_year`` resolves two-digit years in obsolete rfc850 dates."""
+        ``current_year`` resolves two-digit years in obsolete rfc850 dates.
+
+        Files of at most ``max_memory_file_size`` bytes are held in memory once read for a
+        response (``Decision.hold``), until ``memory_budget`` bytes are held in all."""
         self._standalone = standalone
         self._current_year = current_year
         self._table: dict[str, _Entry | Redirect] = {}
+        memory = _Memory(memory_budget, max_memory_file_size) if memory_budget > 0 else None
         for resource in resources:
-            entry = _Entry(resource)
+            entry = _Entry(resource, memory)
             for url in resource.urls:
                 self._table[url] = entry
         for redirect in redirects:
@@ -407,9 +478,13 @@ def _slice(rep: _Rep, status: int, headers: list[Header], first: int, length: in
             status, headers, variant.body[first : first + length], coding=variant.coding
         )
     segments = ((b"", first, length),)
-    return Decision(
+    decision = Decision(
         status, headers, b"", variant.path, segments, variant.size, variant.mtime_ns, variant.coding
     )
+    memory = rep.memory
+    if memory is not None and status == 200 and variant.size <= memory.left:
+        decision._holder = rep
+    return decision
 
 
 def _about(rep: _Rep, status: int, headers: list[Header], body: bytes = b"") -> Decision:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from http import HTTPStatus
 from typing import IO, TYPE_CHECKING, Any, Final
 
-from ._app import Roots, StaticFiles, open_unchanged, read_at, unchanged
+from ._app import Roots, StaticFiles, open_unchanged, read_at, read_to_hold, unchanged
 from ._observe import Hooks, RequestInfo
 from ._pure import Decision
 from ._request_id import request_id as make_request_id
@@ -125,6 +125,12 @@ class FerrostaticWSGI(Roots):
         to_app: bool = True,
     ) -> Iterable[bytes]:
         """Send a decision, after checking that a file it is about is still the one indexed."""
+        held = read_to_hold(decision)
+        if held is not None:
+            if report is None:
+                return _respond(start_response, decision.status, decision.headers, held)
+            start_response(status_line(decision.status), native_headers(decision.headers))
+            return _ReportedBody(held, report.finisher(decision))
         if decision.file is not None and not unchanged(decision):
             fresh = self._files.refresh(decision, method, path, query, headers)
             if fresh is None:

@@ -31,7 +31,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase, ResponseHeaders
 
-from .._app import StaticFiles, open_unchanged, unchanged
+from .._app import StaticFiles, open_unchanged, read_to_hold, unchanged
 from .._pure import Decision
 from ..config import Config, ConfigError
 from ..wsgi import (
@@ -86,6 +86,9 @@ class FerrostaticMiddleware:
         if found is None:
             return self.get_response(request)
         files, decision = found
+        held = read_to_hold(decision)
+        if held is not None:
+            return _bytes_response(decision, held)
         if decision.file is not None and not unchanged(decision):
             refreshed = files.refresh(decision, method, path, query, headers)
             if refreshed is None:
@@ -118,6 +121,10 @@ class FerrostaticMiddleware:
         if found is None:
             return await get_response(request)
         files, decision = found
+        # Read inline: once per file, and no larger than max_memory_file_size.
+        held = read_to_hold(decision)
+        if held is not None:
+            return _bytes_response(decision, held)
         if decision.file is not None and not unchanged(decision):
             refreshed = await loop.run_in_executor(
                 None, files.refresh, decision, method, path, query, headers
@@ -163,8 +170,8 @@ def _with_headers(response: HttpResponseBase, decision: Decision) -> HttpRespons
     return response
 
 
-def _bytes_response(decision: Decision) -> HttpResponseBase:
-    response = HttpResponse(decision.body, status=decision.status)
+def _bytes_response(decision: Decision, body: bytes | None = None) -> HttpResponseBase:
+    response = HttpResponse(decision.body if body is None else body, status=decision.status)
     return _with_headers(response, decision)
 
 

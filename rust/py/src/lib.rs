@@ -9,6 +9,7 @@
 mod codecs;
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 use ferrostatic_core::http_date::MAX_CURRENT_YEAR;
@@ -27,6 +28,9 @@ use pyo3::types::{PyBytes, PyInt, PyList, PyString, PyTuple};
 /// `file` is set whenever the response is about a representation read from disk; `size` and
 /// `mtime_ns` are what the index saw of it. `coding` is the content coding of the selected
 /// representation, if any.
+///
+/// `holdable` is true for a 200 with the whole of a file that the router would keep in memory
+/// from now on: the adapter that reads those bytes hands them over with `hold`.
 #[pyclass(frozen, module = "ferrostatic._core")]
 struct Decision {
     #[pyo3(get)]
@@ -45,10 +49,27 @@ struct Decision {
     mtime_ns: i64,
     #[pyo3(get)]
     coding: Option<Py<PyString>>,
+    /// The router that would hold the file's bytes, and the variant they are.
+    holder: Option<(Py<Router>, VariantId)>,
 }
 
 #[pymethods]
 impl Decision {
+    /// Whether `hold` would keep this file's bytes in memory.
+    #[getter]
+    fn holdable(&self) -> bool {
+        self.holder.is_some()
+    }
+
+    /// Keep `body`, the whole file this decision is about, for the responses to come; False
+    /// when it is not kept (not holdable, not the length indexed, or the budget spent meanwhile).
+    fn hold(&self, body: Bound<'_, PyBytes>) -> bool {
+        match &self.holder {
+            Some((router, variant)) => router.get().hold(*variant, body),
+            None => false,
+        }
+    }
+
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let repr = |value: &Option<Py<PyString>>| -> PyResult<String> {
             match value {
@@ -77,13 +98,21 @@ struct Router {
     codings: Vec<Py<PyString>>,
     /// By `ErrorText`.
     texts: Vec<Py<PyBytes>>,
-    /// By `VariantId`: the body held in memory, or None for a file read per request.
-    bodies: Vec<Option<Py<PyBytes>>>,
+    /// By `VariantId`: the body held in memory, unset for a file read per request.
+    bodies: Vec<OnceLock<Py<PyBytes>>>,
+    /// What may still be held in memory, for files read from disk.
+    memory: Option<Memory>,
     /// By `VariantId`: the header fields of its 200 and of its 304, built on first use. They
     /// depend on the variant alone, so a hot file's hit copies one tuple into a fresh list.
     header_cache: Vec<[OnceLock<Py<PyTuple>>; 2]>,
     empty_bytes: Py<PyBytes>,
     empty_tuple: Py<PyTuple>,
+}
+
+/// The bytes a router may still hold in memory, handed out first come, first served.
+struct Memory {
+    left: AtomicU64,
+    max_file_size: u64,
 }
 
 /// Which cached header block an outcome uses, if any.
@@ -264,7 +293,7 @@ fn header_pair<'py>(
 
 fn add_resource(
     builder: &mut RouterBuilder,
-    bodies: &mut Vec<Option<Py<PyBytes>>>,
+    bodies: &mut Vec<OnceLock<Py<PyBytes>>>,
     record: &Bound<'_, PyAny>,
     what: &str,
 ) -> PyResult<()> {
@@ -332,7 +361,10 @@ fn add_resource(
             headers: &header_refs,
         })
         .map_err(|error| PyValueError::new_err(format!("{what}: {error}")))?;
-    bodies.extend(variants.into_iter().map(|v| v.body.map(Bound::unbind)));
+    bodies.extend(variants.into_iter().map(|v| {
+        v.body
+            .map_or_else(OnceLock::new, |body| OnceLock::from(body.unbind()))
+    }));
     for url in &urls {
         builder
             .route_url(url, entry)
@@ -523,24 +555,61 @@ fn clamp(data: &[u8], first: u64, length: u64) -> &[u8] {
 }
 
 impl Router {
+    /// Keep `body` as the bytes of `variant` if it is the size indexed and the budget allows.
+    fn hold(&self, variant: VariantId, body: Bound<'_, PyBytes>) -> bool {
+        let Some(memory) = &self.memory else {
+            return false;
+        };
+        let size = self.core.variant_size(variant);
+        let slot = &self.bodies[variant.0 as usize];
+        if slot.get().is_some() || body.as_bytes().len() as u64 != size {
+            return false;
+        }
+        if memory
+            .left
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+                left.checked_sub(size)
+            })
+            .is_err()
+        {
+            return false;
+        }
+        if let Err(lost) = slot.set(body.unbind()) {
+            // Another thread held the same file first: give the bytes back to the budget.
+            drop(lost);
+            memory.left.fetch_add(size, Ordering::AcqRel);
+            return false;
+        }
+        true
+    }
+
+    /// Whether a 200 with the whole of `variant`, read from disk, may be held from now on.
+    fn may_hold(&self, variant: VariantId, size: u64) -> bool {
+        self.memory.as_ref().is_some_and(|memory| {
+            size <= memory.max_file_size && size <= memory.left.load(Ordering::Relaxed)
+        }) && self.bodies[variant.0 as usize].get().is_none()
+    }
+
     /// Turn a rendered outcome and its header list into a `Decision`.
     fn decision<'py>(
-        &self,
-        py: Python<'py>,
+        slf: &Bound<'py, Self>,
         rendered: Rendered,
         headers: Bound<'py, PyList>,
     ) -> PyResult<Bound<'py, Decision>> {
+        let py = slf.py();
+        let this = slf.get();
         let headers = headers.unbind();
-        let text = |text: ErrorText| self.texts[text as usize].clone_ref(py);
+        let text = |text: ErrorText| this.texts[text as usize].clone_ref(py);
         let mut decision = Decision {
             status: rendered.status,
             headers,
-            body: self.empty_bytes.clone_ref(py),
+            body: this.empty_bytes.clone_ref(py),
             file: None,
-            segments: self.empty_tuple.clone_ref(py),
+            segments: this.empty_tuple.clone_ref(py),
             size: 0,
             mtime_ns: 0,
             coding: None,
+            holder: None,
         };
         let Some(variant) = rendered.about else {
             if let Body::Text(body) = rendered.body {
@@ -548,9 +617,9 @@ impl Router {
             }
             return Bound::new(py, decision);
         };
-        let core = &self.core;
-        decision.coding = Some(self.codings[core.variant_coding(variant) as usize].clone_ref(py));
-        if let Some(data) = &self.bodies[variant.0 as usize] {
+        let core = &this.core;
+        decision.coding = Some(this.codings[core.variant_coding(variant) as usize].clone_ref(py));
+        if let Some(data) = this.bodies[variant.0 as usize].get() {
             decision.body = match rendered.body {
                 Body::Empty => decision.body,
                 Body::Text(body) => text(body),
@@ -580,8 +649,11 @@ impl Router {
             Body::Empty => {}
             Body::Text(body) => decision.body = text(body),
             Body::Slice { first, length, .. } => {
-                let segment = (self.empty_bytes.clone_ref(py), first, length);
+                let segment = (this.empty_bytes.clone_ref(py), first, length);
                 decision.segments = PyTuple::new(py, [segment])?.unbind();
+                if rendered.status == 200 && this.may_hold(variant, length) {
+                    decision.holder = Some((slf.clone().unbind(), variant));
+                }
             }
             Body::Multipart(multipart) => {
                 let segments = multipart
@@ -596,27 +668,28 @@ impl Router {
     }
 
     fn render<'py>(
-        &self,
-        py: Python<'py>,
+        slf: &Bound<'py, Self>,
         outcome: &Outcome,
         query: &[u8],
     ) -> PyResult<Option<Bound<'py, Decision>>> {
+        let py = slf.py();
+        let this = slf.get();
         let slot = cache_slot(outcome)
-            .map(|(variant, which)| &self.header_cache[variant.0 as usize][which]);
+            .map(|(variant, which)| &this.header_cache[variant.0 as usize][which]);
         if let Some(cached) = slot.and_then(OnceLock::get) {
-            let Some(rendered) = self.core.render(outcome, query, &mut NullSink) else {
+            let Some(rendered) = this.core.render(outcome, query, &mut NullSink) else {
                 return Ok(None);
             };
             let headers = cached.bind(py).to_list();
-            return self.decision(py, rendered, headers).map(Some);
+            return Self::decision(slf, rendered, headers).map(Some);
         }
         let mut sink = PySink {
             py,
-            router: self,
+            router: this,
             items: Vec::with_capacity(12),
             error: None,
         };
-        let Some(rendered) = self.core.render(outcome, query, &mut sink) else {
+        let Some(rendered) = this.core.render(outcome, query, &mut sink) else {
             return Ok(None);
         };
         if let Some(error) = sink.error {
@@ -627,7 +700,7 @@ impl Router {
             // Two threads may both build it; either copy is the same, and the first one stays.
             let _ = slot.set(PyTuple::new(py, headers.iter())?.unbind());
         }
-        self.decision(py, rendered, headers).map(Some)
+        Self::decision(slf, rendered, headers).map(Some)
     }
 }
 
@@ -635,11 +708,22 @@ impl Router {
 impl Router {
     /// Build the lookup table. `standalone` answers misses with 404 and other methods with
     /// 405; otherwise both are left to the wrapped app (`resolve` returns None).
-    /// `current_year` resolves two-digit years in obsolete rfc850 dates.
+    /// `current_year` resolves two-digit years in obsolete rfc850 dates. Files of at most
+    /// `max_memory_file_size` bytes are held in memory once read for a response
+    /// (`Decision.hold`), until `memory_budget` bytes are held in all.
     #[new]
     #[pyo3(
-        signature = (resources, redirects = None, *, standalone, current_year),
-        text_signature = "(resources, redirects=(), *, standalone, current_year)"
+        signature = (
+            resources,
+            redirects = None,
+            *,
+            standalone,
+            current_year,
+            memory_budget = 0,
+            max_memory_file_size = 0,
+        ),
+        text_signature = "(resources, redirects=(), *, standalone, current_year, \
+                          memory_budget=0, max_memory_file_size=0)"
     )]
     fn new(
         py: Python<'_>,
@@ -647,6 +731,8 @@ impl Router {
         redirects: Option<&Bound<'_, PyAny>>,
         standalone: bool,
         current_year: i64,
+        memory_budget: u64,
+        max_memory_file_size: u64,
     ) -> PyResult<Self> {
         if current_year.abs() > MAX_CURRENT_YEAR {
             return Err(PyValueError::new_err(format!(
@@ -694,6 +780,10 @@ impl Router {
                 .collect(),
             header_cache: (0..bodies.len()).map(|_| Default::default()).collect(),
             bodies,
+            memory: (memory_budget > 0).then(|| Memory {
+                left: AtomicU64::new(memory_budget),
+                max_file_size: max_memory_file_size,
+            }),
             empty_bytes: PyBytes::new(py, b"").unbind(),
             empty_tuple: PyTuple::empty(py).unbind(),
             core,
@@ -710,19 +800,19 @@ impl Router {
     /// `path` is the decoded URL path relative to the mount point. None means "not ours": a
     /// miss, or a method other than GET/HEAD, when not standalone.
     fn resolve<'py>(
-        &self,
-        py: Python<'py>,
+        slf: &Bound<'py, Self>,
         method: &Bound<'py, PyString>,
         path: &Bound<'py, PyString>,
         query: &Bound<'py, PyBytes>,
         headers: &Bound<'py, PyAny>,
     ) -> PyResult<Option<Bound<'py, Decision>>> {
+        let this = slf.get();
         let method = method
             .to_str()
             .map_or(Method::Other, |m| Method::from_bytes(m.as_bytes()));
         let route = match path.to_str() {
-            Ok(path) => self.core.route(method, path.as_bytes()),
-            Err(_) => self.core.route(method, &str_key(path)?),
+            Ok(path) => this.core.route(method, path.as_bytes()),
+            Err(_) => this.core.route(method, &str_key(path)?),
         };
         let outcome = match route {
             Route::Done(outcome) => outcome,
@@ -735,10 +825,10 @@ impl Router {
                         fields.set(field, Cow::Borrowed(value));
                     }
                 }
-                self.core.decide(entry, head, &fields)
+                this.core.decide(entry, head, &fields)
             }
         };
-        self.render(py, &outcome, query.as_bytes())
+        Self::render(slf, &outcome, query.as_bytes())
     }
 }
 
