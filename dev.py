@@ -69,7 +69,7 @@ def test() -> None:
     run(PYTHON, "scripts/generate_media_types.py", "--check")
     run("cargo", "fmt", "--all", "--check")
     run("cargo", "clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings")
-    run("cargo", "test", "--package", "ferrostatic-core", "--package", "ferrostatic-py", "--locked")
+    run("cargo", "test", "--workspace", "--locked")
     env = dict(os.environ, FERROSTATIC_BACKEND="rust")
     if os.environ.get("CI"):
         env.setdefault("HYPOTHESIS_PROFILE", "slow")

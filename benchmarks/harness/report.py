@@ -396,9 +396,10 @@ def _startup(results: dict[str, Any]) -> list[str]:
         "of folders, one text file in ten with a `.gz` sibling; counts include the siblings), "
         "page cache warm, each in a fresh interpreter: the time to construct it, and its RSS "
         "growth (after construction minus after the imports) per file. ferrostatic reads and "
-        "hashes every file (strong ETags from the bytes) and keeps small ones in memory up to "
-        "`memory_budget` (64 MiB by default); the `memory_budget=0` row shows the index alone. "
-        "WhiteNoise and ServeStatic only `stat` the files.",
+        "hashes every file (strong ETags from the bytes) but holds no file's bytes until it is "
+        "first served; with the compiled core the walk and the hashing run in Rust on every "
+        "core, and the pure-Python router (`ferrostatic-python`) is built from Python records "
+        "of every file. WhiteNoise and ServeStatic only `stat` the files.",
         "",
         "| app | files | seconds (min–max) | RSS after build MiB | bytes per file |",
         "|---|--:|--:|--:|--:|",

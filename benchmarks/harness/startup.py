@@ -47,7 +47,6 @@ def _servestatic() -> Callable[[str], object]:
 BUILDERS: dict[str, Callable[[], Callable[[str], object]]] = {
     "ferrostatic-rust": _ferrostatic,
     "ferrostatic-python": _ferrostatic,
-    "ferrostatic-rust (memory_budget=0)": lambda: _ferrostatic(memory_budget=0),
     "whitenoise": _whitenoise,
     "servestatic": _servestatic,
 }

@@ -370,7 +370,6 @@ def _micro_line(result: dict[str, Any]) -> str:
 STARTUP_APPS = (
     "ferrostatic-rust",
     "ferrostatic-python",
-    "ferrostatic-rust (memory_budget=0)",
     "whitenoise",
     "servestatic",
 )

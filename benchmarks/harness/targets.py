@@ -227,38 +227,27 @@ def _startup_goals(results: dict[str, Any]) -> list[Goal]:
         for app, row in at_size.items()
         if not app.startswith("ferrostatic-rust")
     )
-    lean = at_size.get("ferrostatic-rust (memory_budget=0)")
-    goals = []
-    for app in (FERRO, "ferrostatic-python"):
-        row = at_size.get(app)
-        if row is None:
-            continue
-        timing = Goal(
-            f"start-up of {largest:,} files ≤ 1 s ({app})",
-            "≤ 1.00 s",
-            f"{row['seconds']:.2f} s",
-            row["seconds"] <= 1.0,
-        )
-        memory = Goal(
-            f"start-up of {largest:,} files ≤ 300 bytes RSS per file ({app})",
-            "≤ 300 B",
-            f"{row['bytes_per_file']:.0f} B per file",
-            row["bytes_per_file"] <= 300,
-        )
-        for goal in (timing, memory):
-            if goal.met is False:
-                goal.why = [f"The others at {largest:,} files: {others}."]
-                if lean is not None and app == FERRO:
-                    goal.why.insert(
-                        0,
-                        f"With `memory_budget=0` (no file bodies held in memory) the Rust "
-                        f"router's index takes {lean['seconds']:.2f} s and "
-                        f"{lean['bytes_per_file']:.0f} B per file: the default 64 MiB budget "
-                        "of small bodies held in memory is most of the per-file figure, and "
-                        "reading every byte to hash it is most of the time.",
-                    )
-        goals += [timing, memory]
-    return goals
+    # The targets are the product's: the compiled core. The pure-Python router is reported
+    # (its start-up is a Python object per file) but has no start-up target of its own.
+    row = at_size.get(FERRO)
+    if row is None:
+        return []
+    timing = Goal(
+        f"start-up of {largest:,} files ≤ 1 s ({FERRO})",
+        "≤ 1.00 s",
+        f"{row['seconds']:.2f} s",
+        row["seconds"] <= 1.0,
+    )
+    memory = Goal(
+        f"start-up of {largest:,} files ≤ 300 bytes RSS per file ({FERRO})",
+        "≤ 300 B",
+        f"{row['bytes_per_file']:.0f} B per file",
+        row["bytes_per_file"] <= 300,
+    )
+    for goal in (timing, memory):
+        if goal.met is False:
+            goal.why = [f"The others at {largest:,} files: {others}."]
+    return [timing, memory]
 
 
 def _memory_goals(results: dict[str, Any]) -> list[Goal]:

@@ -20,7 +20,7 @@ from ._autocompress import AutoCompressor, candidates
 from ._cors import FILE_STATUSES, Cors, header_value
 from ._dynamic import DiskLookup
 from ._errors import with_error_body
-from ._index import Index, reindex_file
+from ._index import Index, reindex_file, return_free_memory
 from ._mounts import (
     Mount,
     chained,
@@ -115,6 +115,7 @@ class StaticFiles:
         Replaced as a whole when a root is added or removed."""
         self._lookup: Resolve = main.resolve
         self._rebuild()
+        return_free_memory()
 
     # --- Roots ------------------------------------------------------------------------------
 

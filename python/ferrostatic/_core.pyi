@@ -5,7 +5,7 @@ from typing import Literal, final
 
 from ._types import Redirect, Resource
 
-__all__ = ["Decision", "Router", "compress"]
+__all__ = ["Decision", "Router", "Scan", "compress", "scan"]
 
 @final
 class Decision:
@@ -72,6 +72,29 @@ class Router:
         response (``Decision.hold``), until ``memory_budget`` bytes are held in all.
         """
 
+    @staticmethod
+    def from_scan(
+        scan: Scan,
+        prefix: str,
+        content_types: Sequence[bytes],
+        cache_controls: Sequence[bytes | None],
+        headers: Sequence[tuple[bytes, bytes]],
+        file_headers: Sequence[Sequence[tuple[bytes, bytes]]] | None,
+        resources: Sequence[Resource],
+        redirects: Sequence[Redirect],
+        *,
+        standalone: bool,
+        current_year: int,
+        memory_budget: int = 0,
+        max_memory_file_size: int = 0,
+    ) -> Router:
+        """Build the table from what ``scan()`` found (the scan is used up).
+
+        Python passes what depends on its options, one item per file of ``scan.files``:
+        ``content_types``, ``cache_controls``, and ``file_headers`` unless every file gets
+        ``headers``; then ``resources`` (the health check) and ``redirects``.
+        """
+
     def __len__(self) -> int:
         """The number of table entries: URLs and redirects."""
 
@@ -83,6 +106,46 @@ class Router:
         ``path`` is the decoded URL path relative to the mount point. None means "not ours":
         a miss, or a method other than GET/HEAD, when not standalone.
         """
+
+@final
+class Scan:
+    """What the walk of one root found, until a router takes it (``Router.from_scan``)."""
+
+    @property
+    def files(self) -> list[str]:
+        """The relative path of every servable file, in walk order."""
+
+    @property
+    def index_dirs(self) -> list[str]:
+        """Directories (``""`` for the root) holding the index file."""
+
+    @property
+    def hidden(self) -> list[str]: ...
+    @property
+    def outside_symlinks(self) -> list[str]: ...
+    @property
+    def stale_variants(self) -> list[str]:
+        """Pre-compressed siblings older than their source."""
+
+    @property
+    def unreadable(self) -> list[str]: ...
+    @property
+    def warnings(self) -> list[str]:
+        """What the walk would log, in order."""
+
+def scan(
+    root: str,
+    *,
+    allow_hidden: bool,
+    follow_symlinks_outside: bool,
+    index_file: str | None,
+    html_extension_fallback: bool,
+    hash_max_file_size: int,
+    threads: int,
+) -> Scan:
+    """Walk ``root`` (absolute, resolved) with the index options, hashing on ``threads``
+    threads without the GIL; the same rules as ``_index.build_index``. Raises OSError when
+    ``root`` itself cannot be read."""
 
 def compress(data: bytes, format: Literal["br", "zstd", "gzip"], level: int | None = None) -> bytes:
     """Compress ``data`` into ``format`` at ``level`` (the densest if None), releasing the GIL.

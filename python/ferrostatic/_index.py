@@ -6,6 +6,7 @@ Nothing here runs on the request path, except ``reindex_file`` when a file is fo
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import logging
 import os
@@ -20,7 +21,14 @@ from ._types import CODINGS, Redirect, Resource, Variant
 from .config import Config, ConfigError
 from .media_types import media_type_for
 
-__all__ = ["Index", "build_index", "health_check_resource", "inside", "reindex_file"]
+__all__ = [
+    "Index",
+    "build_index",
+    "health_check_resource",
+    "inside",
+    "reindex_file",
+    "return_free_memory",
+]
 
 logger = logging.getLogger("ferrostatic")
 
@@ -313,6 +321,21 @@ def _etag_of_file(path: str) -> bytes:
         while chunk := file.read(1024 * 1024):
             digest.update(chunk)
     return b'"%s"' % digest.hexdigest()[:24].encode("ascii")
+
+
+def return_free_memory() -> None:
+    """Hand the heap pages the walk freed back to the OS (glibc's ``malloc_trim``).
+
+    Indexing allocates and frees a few hundred bytes of scratch per file (names, lists, the
+    walk's records); glibc keeps freed pages mapped, so a 100,000-file app would stay some
+    20 MB larger than its tables for its whole life. Where there is no ``malloc_trim`` (musl,
+    macOS) there is nothing to do.
+    """
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 def _directory_redirect(config: Config, rel_dir: str) -> Redirect:

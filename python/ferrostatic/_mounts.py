@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from . import _scan
 from ._index import Index, build_index, health_check_resource, inside, reindex_file
 from ._pure import Decision, Router
 from ._types import Resource
@@ -51,14 +52,22 @@ class Mount:
 
 def main_mount(config: Config, router_class: type[Router], standalone: bool, year: int) -> Mount:
     """The main directory (an empty table when only ``directories`` were given)."""
+    # The health check answers outside the prefix too (``/healthz`` beside ``/static/``).
+    match = "" if config.health_check_path is not None else config.prefix.rstrip("/")
+    if config.enabled and config.serve_directory and _scan.available(config, router_class):
+        health = (
+            ()
+            if config.health_check_path is None
+            else (health_check_resource(config.health_check_path),)
+        )
+        router, index = _scan.scanned_router(config, standalone=standalone, year=year, extra=health)
+        return Mount(config, router, router.resolve, match, index)
     index = build_index(config) if config.enabled and config.serve_directory else Index()
     if config.enabled and not config.serve_directory and config.health_check_path is not None:
         index = _health_check_only(config)
     router = router_class(
         index.resources, index.redirects, standalone=standalone, current_year=year, **memory(config)
     )
-    # The health check answers outside the prefix too (``/healthz`` beside ``/static/``).
-    match = "" if config.health_check_path is not None else config.prefix.rstrip("/")
     return Mount(config, router, router.resolve, match, index)
 
 
@@ -90,6 +99,9 @@ def directory_mount(
         manifest_files=frozenset(),
         serve_directory=True,
     )
+    if _scan.available(mounted, router_class):
+        router, index = _scan.scanned_router(mounted, standalone=False, year=year)
+        return Mount(mounted, router, router.resolve, prefix.rstrip("/"), index)
     index = build_index(mounted)
     router = router_class(
         index.resources, index.redirects, standalone=False, current_year=year, **memory(mounted)

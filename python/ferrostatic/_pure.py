@@ -100,7 +100,6 @@ class Decision:
     )
     _holder: _Rep
 
-
     def __init__(
         self,
         status: int,

@@ -218,9 +218,7 @@ class Ferrostatic(Roots):
         again (in a worker thread) and the request decided afresh; a vanished one is a miss.
         """
         loop = asyncio.get_running_loop()
-        if decision.segments and (
-            body_length(decision) <= self._inline_max or decision.holdable
-        ):
+        if decision.segments and (body_length(decision) <= self._inline_max or decision.holdable):
             body = read_small_body(decision)
             if body is not None:
                 if decision.holdable:

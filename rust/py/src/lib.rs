@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod codecs;
+mod scan;
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -291,6 +292,35 @@ fn header_pair<'py>(
     Ok((bytes_of(name, what)?, bytes_of(value, what)?))
 }
 
+fn check_year(current_year: i64) -> PyResult<()> {
+    if current_year.abs() > MAX_CURRENT_YEAR {
+        return Err(PyValueError::new_err(format!(
+            "current_year: {current_year} is out of range (-{MAX_CURRENT_YEAR} to {MAX_CURRENT_YEAR})"
+        )));
+    }
+    Ok(())
+}
+
+/// A sequence of (name, value) header pairs.
+fn header_list<'py>(
+    list: &Bound<'py, PyAny>,
+    what: &str,
+) -> PyResult<Vec<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)>> {
+    items(list, what)?
+        .iter()
+        .enumerate()
+        .map(|(i, pair)| header_pair(pair, &format!("{what}[{i}]")))
+        .collect()
+}
+
+fn header_refs<'a>(
+    list: &'a [(Bound<'_, PyBytes>, Bound<'_, PyBytes>)],
+) -> Vec<(&'a [u8], &'a [u8])> {
+    list.iter()
+        .map(|(name, value)| (name.as_bytes(), value.as_bytes()))
+        .collect()
+}
+
 fn add_resource(
     builder: &mut RouterBuilder,
     bodies: &mut Vec<OnceLock<Py<PyBytes>>>,
@@ -555,6 +585,68 @@ fn clamp(data: &[u8], first: u64, length: u64) -> &[u8] {
 }
 
 impl Router {
+    /// The Python objects every response shares, around a built table.
+    fn finish(
+        py: Python<'_>,
+        builder: RouterBuilder,
+        mut bodies: Vec<OnceLock<Py<PyBytes>>>,
+        memory_budget: u64,
+        max_memory_file_size: u64,
+    ) -> PyResult<Self> {
+        let core = builder.build();
+        bodies.shrink_to_fit();
+        let shared = core
+            .shared_headers()
+            .iter()
+            .map(|(name, value)| {
+                PyTuple::new(py, [PyBytes::new(py, name), PyBytes::new(py, value)])
+                    .map(Bound::unbind)
+            })
+            .collect::<PyResult<_>>()?;
+        Ok(Self {
+            shared,
+            names: OwnedName::ALL
+                .iter()
+                .map(|name| PyBytes::new(py, name.as_bytes()).unbind())
+                .collect(),
+            codings: CODINGS
+                .iter()
+                .map(|coding| PyString::intern(py, coding.name()).unbind())
+                .collect(),
+            texts: ErrorText::ALL
+                .iter()
+                .map(|text| PyBytes::new(py, text.as_bytes()).unbind())
+                .collect(),
+            header_cache: (0..bodies.len()).map(|_| Default::default()).collect(),
+            bodies,
+            memory: (memory_budget > 0).then(|| Memory {
+                left: AtomicU64::new(memory_budget),
+                max_file_size: max_memory_file_size,
+            }),
+            empty_bytes: PyBytes::new(py, b"").unbind(),
+            empty_tuple: PyTuple::empty(py).unbind(),
+            core,
+        })
+    }
+
+    /// Add `Resource` and `Redirect` records, as `Router(...)` takes them.
+    fn add_records(
+        builder: &mut RouterBuilder,
+        bodies: &mut Vec<OnceLock<Py<PyBytes>>>,
+        resources: &Bound<'_, PyAny>,
+        redirects: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        for (i, resource) in items(resources, "resources")?.iter().enumerate() {
+            add_resource(builder, bodies, resource, &format!("resources[{i}]"))?;
+        }
+        if let Some(redirects) = redirects {
+            for (i, redirect) in items(redirects, "redirects")?.iter().enumerate() {
+                add_redirect(builder, redirect, &format!("redirects[{i}]"))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Keep `body` as the bytes of `variant` if it is the size indexed and the budget allows.
     fn hold(&self, variant: VariantId, body: Bound<'_, PyBytes>) -> bool {
         let Some(memory) = &self.memory else {
@@ -734,60 +826,84 @@ impl Router {
         memory_budget: u64,
         max_memory_file_size: u64,
     ) -> PyResult<Self> {
-        if current_year.abs() > MAX_CURRENT_YEAR {
-            return Err(PyValueError::new_err(format!(
-                "current_year: {current_year} is out of range (-{MAX_CURRENT_YEAR} to {MAX_CURRENT_YEAR})"
-            )));
-        }
+        check_year(current_year)?;
         let mut builder = RouterBuilder::new(standalone, current_year);
         let mut bodies = Vec::new();
-        for (i, resource) in items(resources, "resources")?.iter().enumerate() {
-            add_resource(
-                &mut builder,
-                &mut bodies,
-                resource,
-                &format!("resources[{i}]"),
-            )?;
-        }
-        if let Some(redirects) = redirects {
-            for (i, redirect) in items(redirects, "redirects")?.iter().enumerate() {
-                add_redirect(&mut builder, redirect, &format!("redirects[{i}]"))?;
-            }
-        }
-        let core = builder.build();
-        bodies.shrink_to_fit();
-        let shared = core
-            .shared_headers()
-            .iter()
-            .map(|(name, value)| {
-                PyTuple::new(py, [PyBytes::new(py, name), PyBytes::new(py, value)])
-                    .map(Bound::unbind)
+        Self::add_records(&mut builder, &mut bodies, resources, redirects)?;
+        Self::finish(py, builder, bodies, memory_budget, max_memory_file_size)
+    }
+
+    /// Build the table from what `scan()` found: Python passes what depends on its options,
+    /// one item per file (`content_types`, `cache_controls`, and `file_headers` unless every
+    /// file gets `headers`), then `resources` (the health check) and `redirects`.
+    #[staticmethod]
+    #[pyo3(signature = (
+        scan,
+        prefix,
+        content_types,
+        cache_controls,
+        headers,
+        file_headers,
+        resources,
+        redirects,
+        *,
+        standalone,
+        current_year,
+        memory_budget = 0,
+        max_memory_file_size = 0,
+    ))]
+    #[allow(clippy::too_many_arguments, clippy::needless_pass_by_value)]
+    fn from_scan(
+        py: Python<'_>,
+        scan: &Bound<'_, scan::Scan>,
+        prefix: &str,
+        content_types: Vec<Bound<'_, PyBytes>>,
+        cache_controls: Vec<Option<Bound<'_, PyBytes>>>,
+        headers: &Bound<'_, PyAny>,
+        file_headers: Option<&Bound<'_, PyAny>>,
+        resources: &Bound<'_, PyAny>,
+        redirects: &Bound<'_, PyAny>,
+        standalone: bool,
+        current_year: i64,
+        memory_budget: u64,
+        max_memory_file_size: u64,
+    ) -> PyResult<Self> {
+        check_year(current_year)?;
+        let headers = header_list(headers, "headers")?;
+        let shared_headers = header_refs(&headers);
+        let file_headers = file_headers
+            .map(|lists| {
+                items(lists, "file_headers")?
+                    .iter()
+                    .enumerate()
+                    .map(|(i, list)| header_list(list, &format!("file_headers[{i}]")))
+                    .collect::<PyResult<Vec<_>>>()
             })
-            .collect::<PyResult<_>>()?;
-        Ok(Self {
-            shared,
-            names: OwnedName::ALL
-                .iter()
-                .map(|name| PyBytes::new(py, name.as_bytes()).unbind())
-                .collect(),
-            codings: CODINGS
-                .iter()
-                .map(|coding| PyString::intern(py, coding.name()).unbind())
-                .collect(),
-            texts: ErrorText::ALL
-                .iter()
-                .map(|text| PyBytes::new(py, text.as_bytes()).unbind())
-                .collect(),
-            header_cache: (0..bodies.len()).map(|_| Default::default()).collect(),
-            bodies,
-            memory: (memory_budget > 0).then(|| Memory {
-                left: AtomicU64::new(memory_budget),
-                max_file_size: max_memory_file_size,
-            }),
-            empty_bytes: PyBytes::new(py, b"").unbind(),
-            empty_tuple: PyTuple::empty(py).unbind(),
-            core,
-        })
+            .transpose()?;
+        let file_header_refs: Option<Vec<Vec<scan::HeaderRef<'_>>>> = file_headers
+            .as_ref()
+            .map(|lists| lists.iter().map(|list| header_refs(list)).collect());
+        let scan = scan.get();
+        let tree = scan.take()?;
+        let mut builder = RouterBuilder::new(standalone, current_year);
+        scan::add_files(
+            &mut builder,
+            scan,
+            &tree,
+            &scan::Described {
+                prefix,
+                content_types: &content_types,
+                cache_controls: &cache_controls,
+                headers: &shared_headers,
+                file_headers: file_header_refs.as_deref(),
+            },
+        )?;
+        let variant_count = tree.files.iter().map(|file| file.variants.len()).sum();
+        drop(tree);
+        let mut bodies: Vec<OnceLock<Py<PyBytes>>> = Vec::with_capacity(variant_count);
+        bodies.resize_with(variant_count, OnceLock::new);
+        Self::add_records(&mut builder, &mut bodies, resources, Some(redirects))?;
+        Self::finish(py, builder, bodies, memory_budget, max_memory_file_size)
     }
 
     /// The number of table entries: URLs and redirects.
@@ -836,6 +952,8 @@ impl Router {
 fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Router>()?;
     module.add_class::<Decision>()?;
+    module.add_class::<scan::Scan>()?;
+    module.add_function(wrap_pyfunction!(scan::scan, module)?)?;
     module.add_function(wrap_pyfunction!(codecs::compress, module)?)?;
     Ok(())
 }
