@@ -236,6 +236,46 @@ def _run(app: Ferrostatic, scope: Message, receive: Receive, send: Send) -> None
 
 
 @pytest.mark.asgi_only
+@pytest.mark.parametrize(
+    "failure",
+    [BlockingIOError(11, "not in the page cache"), OSError(95, "no RWF_NOWAIT here"), None],
+    ids=["not-cached", "unsupported", "cached"],
+)
+def test_streamed_chunks_are_read_in_a_thread_when_not_cached(
+    make_app: MakeApp, root: Path, monkeypatch: pytest.MonkeyPatch, failure: OSError | None
+) -> None:
+    """A chunk the page cache does not hold (or where the OS cannot tell) is read in a worker
+    thread; one it holds is read on the loop. The body is the file either way."""
+    from ferrostatic import asgi
+
+    if asgi._NOWAIT is None:
+        pytest.skip("no preadv with RWF_NOWAIT on this platform")
+    with open(root / "big.bin", "rb") as probe:
+        cached = asgi.read_if_cached(probe.fileno(), 0, 1)
+    if failure is None and cached is None:
+        pytest.skip("this filesystem does not tell what the page cache holds (RWF_NOWAIT)")
+    threads: list[int] = []
+    real_read_at = asgi.read_at
+
+    def read_at(*args: Any) -> bytes:
+        threads.append(1)
+        return real_read_at(*args)
+
+    def preadv(*args: Any) -> int:
+        assert failure is not None
+        raise failure
+
+    monkeypatch.setattr(asgi, "read_at", read_at)
+    if failure is not None:
+        monkeypatch.setattr(os, "preadv", preadv)
+    app = make_app(directory=root, max_memory_file_size=0, chunk_size=64 * 1024)
+    response = call(app, path="/big.bin")
+    assert (response.status, response.body) == (200, BIG)
+    chunks = -(-len(BIG) // asgi.MIN_STREAM_CHUNK)
+    assert len(threads) == (0 if failure is None else chunks)
+
+
+@pytest.mark.asgi_only
 def test_disconnect_stops_the_stream(make_app: MakeApp, root: Path) -> None:
     """Once the client has gone (``http.disconnect``), no more of the file is read or sent."""
     app = make_app(directory=root, max_memory_file_size=0, chunk_size=1024)
