@@ -276,8 +276,14 @@ def test_streamed_chunks_are_read_in_a_thread_when_not_cached(
 
 
 @pytest.mark.asgi_only
-def test_disconnect_stops_the_stream(make_app: MakeApp, root: Path) -> None:
-    """Once the client has gone (``http.disconnect``), no more of the file is read or sent."""
+def test_disconnect_stops_the_stream(
+    make_app: MakeApp, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the client has gone (``http.disconnect``), no more of the file is read or sent
+    after the stream's next turn (``YIELD_EVERY`` bytes when it reads on the loop)."""
+    from ferrostatic import asgi
+
+    monkeypatch.setattr(asgi, "YIELD_EVERY", 2048)
     app = make_app(directory=root, max_memory_file_size=0, chunk_size=1024)
     sent: list[Message] = []
 

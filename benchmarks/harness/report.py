@@ -32,7 +32,7 @@ APP_ORDER = (
     "whitenoise-wsgi",
     "starlette",
 )
-REFERENCES = (("granian", "granian-static"), ("nginx", "nginx"))
+REFERENCES = (("uvicorn", "read-and-send"), ("granian", "granian-static"), ("nginx", "nginx"))
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,11 @@ SCENARIOS = (
         "download",
         "4. 20 MB download",
         "The 20 MiB file in full over 4 connections; the figure is MB/s (10^6 bytes). The "
-        "ceiling sends one 20 MiB in-memory body.",
+        "ceiling sends one 20 MiB in-memory body. *read-and-send* (uvicorn, which offers no "
+        "`pathsend`) is the least a file server can do there: `os.pread` of 512 KiB chunks on "
+        "the event loop and one send each, no checks and no thread (`benchmarks/apps/"
+        "read_app.py`); the gap between it and the ceiling is the cost of reading the bytes "
+        "into Python at all.",
         "mbps",
     ),
     Scenario(
@@ -311,7 +315,7 @@ def _load(results: dict[str, Any]) -> list[str]:
         "asgi`, or `wsgi` for WhiteNoise, `--loop uvloop`), one worker each, pinned to core 0; "
         "wrk (1 thread) pinned to core 1. *× ceiling* compares with the constant-body app on "
         "the same server (granian's ASGI ceiling for WhiteNoise on granian's WSGI interface and "
-        "for the references). *CPU server / wrk*: the share of a core each used; a server "
+        "for nginx). *CPU server / wrk*: the share of a core each used; a server "
         "below ~95% was not the bottleneck. *Other CPU*: what the rest of the machine used "
         "meanwhile. Peak RSS sums the server's processes (granian's and nginx's workers "
         "included).",

@@ -102,8 +102,10 @@ def asgi_targets(server: str) -> list[Target]:
 
 
 def reference_targets() -> list[Target]:
-    """The outside references: nginx, and granian serving the files itself."""
+    """The outside references: nginx, granian serving the files itself, and on uvicorn (no
+    pathsend) the least a download costs there: read the file and send it."""
     return [
+        Target("uvicorn", "read-and-send", "read_app:app", scenarios=("download",)),
         Target("nginx", "nginx", scenarios=("spa", "revalidate", "download", "ranges")),
         Target("granian", "granian-static", "inner_app:app", prefix="/static", static_mount=True),
     ]

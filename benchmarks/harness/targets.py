@@ -105,6 +105,37 @@ def _closest(index: dict[str, dict[str, Any]], scenario: str) -> str:
     return f"ferrostatic-rust on each server: {', '.join(found)}." if found else ""
 
 
+def _floor(
+    index: dict[str, dict[str, Any]],
+    server: str,
+    scenario: str,
+    cell: dict[str, Any],
+    ceiling_cell: dict[str, Any] | None,
+    minimum: float,
+) -> str:
+    """For a download without pathsend: how far the bare read-and-send app itself gets, and
+    how far ferrostatic gets of that."""
+    floor = index.get(f"{server}/read-and-send/{scenario}")
+    if floor is None or ceiling_cell is None or not summarize(floor).ok:
+        return ""
+    of_ceiling = paired_ratio(floor, ceiling_cell, "mbps")
+    of_floor = paired_ratio(cell, floor, "mbps")
+    if of_ceiling is None or of_floor is None:
+        return ""
+    text = (
+        f"{server} offers no pathsend, so the bytes must be read into Python before they are "
+        "written to the socket, where the ceiling only writes them. An app that does nothing "
+        f"else (read-and-send: pread and send, no checks, no thread) reaches {of_ceiling.text()} "
+        f"of the ceiling; ferrostatic reaches {of_floor.text()} of that app."
+    )
+    if of_ceiling.high < minimum:
+        text += (
+            " The goal is out of reach for any file server on this server: what is left to "
+            "ferrostatic is its distance to read-and-send."
+        )
+    return text
+
+
 def _load_goal(
     results: dict[str, Any],
     index: dict[str, dict[str, Any]],
@@ -136,7 +167,12 @@ def _load_goal(
         measured += ", noisy"
     if ratio >= minimum:
         return Goal(name, wanted, measured, True)
-    why = [_per_request(mine, base), _in_process(results, scenario), _closest(index, scenario)]
+    why = [
+        _floor(index, server, scenario, cell, ceiling_cell, minimum),
+        _per_request(mine, base),
+        _in_process(results, scenario),
+        _closest(index, scenario),
+    ]
     if paired is not None and paired.high >= minimum:
         why.append(
             f"The repetitions straddle the goal ({paired.low:.2f}× to {paired.high:.2f}×): "

@@ -39,6 +39,11 @@ STREAM_MEMORY = 16 * 1024 * 1024
 memory stays near the socket buffers however many clients download at once."""
 MIN_STREAM_CHUNK = 64 * 1024
 
+YIELD_EVERY = 1024 * 1024
+"""A stream that reads on the event loop yields to the other tasks after this many bytes: a send
+may not yield at all (the socket takes it all), and the other connections, and the disconnect
+watcher, must have their turn."""
+
 _NOWAIT: int | None = getattr(os, "RWF_NOWAIT", None) if hasattr(os, "preadv") else None
 _buffers = threading.local()
 
@@ -307,6 +312,7 @@ class Ferrostatic(Roots):
         chunk_size = self.config.chunk_size
         watcher = loop.create_task(_wait_for_disconnect(receive))
         fd = file.fileno()
+        unyielded = 0
         self._streams += 1
         try:
             await send(start)
@@ -327,9 +333,10 @@ class Ferrostatic(Roots):
                     if data is None:
                         data = await loop.run_in_executor(None, read_at, file, offset, size)
                     else:
-                        # A send may not yield (the socket takes it all): let the other
-                        # connections, and the disconnect watcher, have their turn.
-                        await asyncio.sleep(0)
+                        unyielded += len(data)
+                        if unyielded >= YIELD_EVERY:
+                            unyielded = 0
+                            await asyncio.sleep(0)
                     if not data:
                         raise RuntimeError(f"{decision.file!r} shrank while it was being sent")
                     await send({"type": "http.response.body", "body": data, "more_body": True})

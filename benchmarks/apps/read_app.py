@@ -1,0 +1,43 @@
+"""The floor of a download without ``sendfile``: read the file and send it, nothing else.
+
+A reference for the 20 MB download on servers that offer no ``http.response.pathsend``
+(uvicorn): every byte has to be read from the page cache into a Python ``bytes`` and then
+copied into the socket, where the constant-body ceiling only does the second copy. This app
+does the least any file server must: ``os.pread`` of 512 KiB chunks on the event loop (no
+thread, no checks of any kind, no negotiation) and one send per chunk. Whatever ferrostatic
+does beyond it is its own cost; what separates this app from the ceiling is the reading.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from bench_types import Receive, Scope, Send
+from inner_app import app as inner
+
+CHUNK = 512 * 1024
+ROOT = Path(os.environ["BENCH_ROOT"]).resolve()
+
+
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Send the file at the request path in chunks; anything else goes to the wrapped app."""
+    path = ROOT / scope["path"].lstrip("/") if scope["type"] == "http" else None
+    if path is None or not path.is_file() or ROOT not in path.resolve().parents:
+        await inner(scope, receive, send)
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        headers = [
+            (b"content-type", b"application/octet-stream"),
+            (b"content-length", b"%d" % size),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        offset = 0
+        while offset < size:
+            data = os.pread(fd, min(CHUNK, size - offset), offset)
+            offset += len(data)
+            await send({"type": "http.response.body", "body": data, "more_body": offset < size})
+    finally:
+        os.close(fd)
