@@ -3,9 +3,11 @@
 A reference for the 20 MB download on servers that offer no ``http.response.pathsend``
 (uvicorn): every byte has to be read from the page cache into a Python ``bytes`` and then
 copied into the socket, where the constant-body ceiling only does the second copy. This app
-does the least any file server must: ``os.pread`` of 512 KiB chunks on the event loop (no
-thread, no checks of any kind, no negotiation) and one send per chunk. Whatever ferrostatic
-does beyond it is its own cost; what separates this app from the ceiling is the reading.
+does the least any file server must, the fastest way measured here: 512 KiB chunks read on
+the event loop with ``os.preadv`` into one reused buffer and copied out (faster than
+``os.pread``, which maps fresh pages for every chunk), one send per chunk, no thread, no
+checks of any kind. Whatever ferrostatic does beyond it is its own cost; what separates this
+app from the ceiling is the reading.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from inner_app import app as inner
 
 CHUNK = 512 * 1024
 ROOT = Path(os.environ["BENCH_ROOT"]).resolve()
+BUFFER = memoryview(bytearray(CHUNK))
 
 
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -36,8 +39,9 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         offset = 0
         while offset < size:
-            data = os.pread(fd, min(CHUNK, size - offset), offset)
-            offset += len(data)
+            got = os.preadv(fd, [BUFFER[: min(CHUNK, size - offset)]], offset)
+            data = BUFFER[:got].tobytes()
+            offset += got
             await send({"type": "http.response.body", "body": data, "more_body": offset < size})
     finally:
         os.close(fd)

@@ -77,10 +77,10 @@ SCENARIOS = (
         "4. 20 MB download",
         "The 20 MiB file in full over 4 connections; the figure is MB/s (10^6 bytes). The "
         "ceiling sends one 20 MiB in-memory body. *read-and-send* (uvicorn, which offers no "
-        "`pathsend`) is the least a file server can do there: `os.pread` of 512 KiB chunks on "
-        "the event loop and one send each, no checks and no thread (`benchmarks/apps/"
-        "read_app.py`); the gap between it and the ceiling is the cost of reading the bytes "
-        "into Python at all.",
+        "`pathsend`) is the least a file server can do there: 512 KiB chunks read on the "
+        "event loop into a reused buffer, one send each, no checks and no thread "
+        "(`benchmarks/apps/read_app.py`); the gap between it and the ceiling is the cost "
+        "of reading the bytes into Python at all.",
         "mbps",
     ),
     Scenario(
@@ -449,18 +449,28 @@ def _memory(results: dict[str, Any]) -> list[str]:
     if memory.get("downloads"):
         lines += [
             "RSS added by 200 concurrent downloads of the 20 MB file (wrk, 200 connections): "
-            "peak RSS during the load minus RSS at rest.",
+            "peak RSS during the load minus RSS at rest. *Socket buffers*: the kernel's send "
+            "buffers of the server's connections meanwhile (`ss -tm`, sampled every half "
+            "second, the largest sums): their size (`SO_SNDBUF` as the kernel tuned it) and the "
+            "bytes queued in them.",
             "",
-            "| target | idle MiB | peak MiB | added MiB | MB/s | downloads completed | |",
-            "|---|--:|--:|--:|--:|--:|---|",
+            "| target | idle MiB | peak MiB | added MiB | added KiB per connection "
+            "| socket buffers MiB (queued) | MB/s | downloads completed | |",
+            "|---|--:|--:|--:|--:|--:|--:|--:|---|",
         ]
         for row in memory["downloads"]:
             if "idle_kib" not in row:
-                lines.append(f"| {row['target']} | FAIL: {row['fail']} | | | | | |")
+                lines.append(f"| {row['target']} | FAIL: {row['fail']} | | | | | | | |")
                 continue
+            buffers = (
+                f"{row['socket_buffers_kib'] / 1024:.0f} ({row['socket_queued_kib'] / 1024:.1f})"
+                if row.get("sockets")
+                else ""
+            )
             lines.append(
                 f"| {row['target']} | {row['idle_kib'] / 1024:.0f} | {row['peak_kib'] / 1024:.0f} "
-                f"| {row['added_kib'] / 1024:.0f} | {fmt_int(row['mbps'])} | {row['requests']} "
+                f"| {row['added_kib'] / 1024:.0f} | {row['added_kib'] / 200:.0f} | {buffers} "
+                f"| {fmt_int(row['mbps'])} | {row['requests']} "
                 f"| {'FAIL: ' + row['fail'] if row.get('fail') else ''} |"
             )
         lines.append("")

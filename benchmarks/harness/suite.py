@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -471,8 +472,50 @@ def _soak(target: Target, fixture: Fixture, settings: Settings) -> dict[str, Any
         }
 
 
+class SocketBuffers:
+    """The kernel's send buffers of a server's connections, sampled while a load runs.
+
+    ``ss -tm`` gives each socket's send buffer size (``tb``, ``SO_SNDBUF`` as autotuned) and
+    the bytes queued in it (``w``); the largest sums seen over the samples are kept.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.size = 0
+        self.queued = 0
+        self.sockets = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> SocketBuffers:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.5):
+            try:
+                listing = subprocess.run(
+                    ["ss", "-tmnH", "state", "established", f"( sport = :{self.port} )"],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+            except (OSError, subprocess.CalledProcessError):
+                return
+            sizes = [int(found) for found in re.findall(r"\btb(\d+)", listing)]
+            queued = [int(found) for found in re.findall(r"\bw(\d+)", listing)]
+            self.size = max(self.size, sum(sizes))
+            self.queued = max(self.queued, sum(queued))
+            self.sockets = max(self.sockets, len(sizes))
+
+
 def _downloads(target: Target, fixture: Fixture, settings: Settings) -> dict[str, Any]:
-    """RSS added by 200 concurrent downloads of the 20 MB file."""
+    """RSS added by 200 concurrent downloads of the 20 MB file, and the kernel's send buffers
+    of those connections meanwhile."""
     with running(target, fixture.root) as server:
         check = checks.download(server, fixture)
         if not check.ok:
@@ -488,7 +531,8 @@ def _downloads(target: Target, fixture: Fixture, settings: Settings) -> dict[str
             connections=200,
             timeout=60,
         )
-        result, _ = load.run(server, plan, settings.download_seconds)
+        with SocketBuffers(server.port) as buffers:
+            result, _ = load.run(server, plan, settings.download_seconds)
         peak = server.peak_kib()
         # A server too slow to finish one 20 MB download per connection in the window is
         # slow, not wrong: the memory it holds meanwhile is still what is measured.
@@ -498,6 +542,9 @@ def _downloads(target: Target, fixture: Fixture, settings: Settings) -> dict[str
             "idle_kib": idle,
             "peak_kib": peak,
             "added_kib": peak - idle,
+            "socket_buffers_kib": buffers.size // 1024,
+            "socket_queued_kib": buffers.queued // 1024,
+            "sockets": buffers.sockets,
             "requests": result.requests,
             "mbps": result.mbps,
             "fail": "; ".join(problems),

@@ -125,8 +125,9 @@ def _floor(
     text = (
         f"{server} offers no pathsend, so the bytes must be read into Python before they are "
         "written to the socket, where the ceiling only writes them. An app that does nothing "
-        f"else (read-and-send: pread and send, no checks, no thread) reaches {of_ceiling.text()} "
-        f"of the ceiling; ferrostatic reaches {of_floor.text()} of that app."
+        "else (read-and-send: read into a reused buffer and send, no checks, no thread) "
+        f"reaches {of_ceiling.text()} of the ceiling; ferrostatic reaches "
+        f"{of_floor.text()} of that app."
     )
     if of_ceiling.high < minimum:
         text += (
@@ -305,6 +306,21 @@ def _memory_goals(results: dict[str, Any]) -> list[Goal]:
             "≤ +5%",
             f"{row['growth']:+.1%} ({start:.1f} → {end:.1f} MiB)",
             row["growth"] <= 0.05 and not row.get("fail"),
+        )
+        if row.get("fail"):
+            goal.why = [f"The load itself failed its checks: {row['fail']}"]
+        goals.append(goal)
+    for row in results.get("memory", {}).get("downloads", []):
+        if not row["target"].endswith(f"/{FERRO}") or not row.get("sockets"):
+            continue
+        added, buffers = row["added_kib"] / 1024, row["socket_buffers_kib"] / 1024
+        goal = Goal(
+            f"200 concurrent 20 MB downloads add no more than their socket buffers "
+            f"({row['target']})",
+            "≤ socket buffers",
+            f"+{added:.0f} MiB against {buffers:.0f} MiB of send buffers "
+            f"({row['socket_queued_kib'] / 1024:.1f} MiB queued in them)",
+            added <= buffers and not row.get("fail"),
         )
         if row.get("fail"):
             goal.why = [f"The load itself failed its checks: {row['fail']}"]
