@@ -192,9 +192,12 @@ class _Rep:
 class _Entry:
     """A resource as the router keeps it."""
 
-    __slots__ = ("content_type", "extra", "last_modified", "multi", "reps")
+    __slots__ = ("choices", "content_type", "extra", "last_modified", "multi", "reps")
 
     def __init__(self, resource: Resource, memory: _Memory | None) -> None:
+        self.choices: dict[bytes, int] | None = None
+        """``select_variant``'s answer by Accept-Encoding value, for the few values clients
+        send (made on first use: most entries of a large tree are never asked for)."""
         self.content_type = resource.content_type
         self.last_modified = resource.last_modified
         self.multi = len(resource.variants) > 1
@@ -288,7 +291,7 @@ class Router:
         return self._decide(target, method, fields)
 
     def _decide(self, entry: _Entry, method: str, fields: list[bytes | None]) -> Decision:
-        rep = entry.reps[select_variant(entry.reps, fields[_ACCEPT_ENCODING])]
+        rep = entry.reps[_chosen(entry, fields[_ACCEPT_ENCODING])]
         variant = rep.variant
         head = method == "HEAD"
         # Most requests carry no precondition at all: skip the call that would say so.
@@ -320,6 +323,25 @@ class Router:
 
 
 # --- Steps ------------------------------------------------------------------------------------
+
+
+_CHOICES_PER_ENTRY: Final = 8
+
+
+def _chosen(entry: _Entry, accept_encoding: bytes | None) -> int:
+    """``select_variant``, remembered per entry: browsers send the same few Accept-Encoding
+    values, and a variant's size and coding never change."""
+    if not entry.multi or accept_encoding is None:
+        return 0
+    choices = entry.choices
+    if choices is None:
+        choices = entry.choices = {}
+    index = choices.get(accept_encoding)
+    if index is None:
+        index = select_variant(entry.reps, accept_encoding)
+        if len(choices) < _CHOICES_PER_ENTRY:
+            choices[accept_encoding] = index
+    return index
 
 
 def select_variant(reps: Sequence[_Rep], accept_encoding: bytes | None) -> int:
