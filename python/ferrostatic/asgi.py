@@ -108,6 +108,8 @@ class Ferrostatic(Roots):
         self._observed = self._request_id is not None or self._files.hooks is not None
         self._streams = 0
         """Bodies being streamed from disk now, in chunks (see STREAM_MEMORY)."""
+        self._app_takes_misses = app is not None and not self._files.spa_after_app
+        """A miss goes straight to the wrapped app (``_to_app`` only for the SPA page)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer a GET/HEAD for an indexed file; hand everything else to the wrapped app."""
@@ -128,7 +130,10 @@ class Ferrostatic(Roots):
             scope["method"], path, scope.get("query_string", b""), scope["headers"]
         )
         if decision is None:
-            decision = await self._to_app(scope, receive, send, path)
+            if self._app_takes_misses:  # the common case: no frame of ours around the app
+                await self.app(scope, receive, send)  # type: ignore[misc]
+            else:
+                decision = await self._to_app(scope, receive, send, path)
         elif decision.file is None:
             await send(
                 {
