@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark ferrostatic against its peers and against the constant-body ceiling.
 
-    python3 benchmarks/run.py            the full run (about 20 minutes); writes docs/benchmarks.md
+    python3 benchmarks/run.py            the full run (about 30 minutes); writes docs/benchmarks.md
     python3 benchmarks/run.py --smoke    the CI subset (under 3 minutes); writes .work/smoke.md and
                                          exits non-zero if a ferrostatic cell fails its checks
 
@@ -80,7 +80,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--smoke", action="store_true", help="the short CI subset")
     parser.add_argument("--only", default="", help="only targets whose server/app contains this")
-    parser.add_argument("--reps", type=int, default=3, help="repetitions of each load cell")
+    parser.add_argument("--reps", type=int, default=5, help="repetitions of each load cell")
     parser.add_argument(
         "--sections",
         default="load,micro,startup,memory,profile",

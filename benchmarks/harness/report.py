@@ -105,7 +105,7 @@ def _header(results: dict[str, Any]) -> list[str]:
         "",
         "ferrostatic against the other static-file apps for Python and against a constant-body "
         "ceiling, in one run on one machine. `python3 benchmarks/run.py` runs everything and "
-        "rewrites this file (about 20 minutes); `--smoke` is the short CI subset (under 3 "
+        "rewrites this file (about 30 minutes); `--smoke` is the short CI subset (under 3 "
         "minutes, written to `benchmarks/.work/smoke.md`, failing if a ferrostatic cell fails "
         "its checks); `--only SERVER/APP --sections load,micro` runs a part; `--report-only` "
         "rewrites the report from the last raw results.",

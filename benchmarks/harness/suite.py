@@ -62,7 +62,7 @@ class Settings:
     only: str = ""
 
     @classmethod
-    def full(cls, only: str = "", reps: int = 3) -> Settings:
+    def full(cls, only: str = "", reps: int = 5) -> Settings:
         """The full run: every cell, three repetitions."""
         return cls(
             smoke=False,
