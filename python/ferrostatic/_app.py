@@ -366,8 +366,9 @@ cache that costs less than handing the read to a worker thread and back."""
 
 
 def read_small_body(decision: Decision) -> bytes | None:
-    """The whole body of a decision whose file segments add up to at most ``INLINE_READ_MAX``,
-    read now; None if the file changed or vanished since the decision was made."""
+    """The whole body of a decision whose file segments add up to at most ``INLINE_READ_MAX``
+    (or of a holdable one), read now; None if the file changed or vanished since the decision
+    was made. A holdable decision hands the bytes to its router, to keep."""
     file = open_unchanged(decision)
     if file is None:
         return None
@@ -380,18 +381,17 @@ def read_small_body(decision: Decision) -> bytes | None:
             )
         parts.append(decision.body)
     body = b"".join(parts)
-    return body if len(body) == body_length(decision) else None
+    if len(body) != body_length(decision):
+        return None
+    if decision.holdable:
+        decision.hold(body)
+    return body
 
 
 def read_to_hold(decision: Decision) -> bytes | None:
-    """The whole file of a holdable decision, read now and handed to the router to keep for the
-    requests to come; None when the decision is not holdable or its file changed."""
-    if not decision.holdable:
-        return None
-    body = read_small_body(decision)
-    if body is not None:
-        decision.hold(body)
-    return body
+    """The whole file of a holdable decision, read now (and so held); None when the decision
+    is not holdable or its file changed."""
+    return read_small_body(decision) if decision.holdable else None
 
 
 _PREAD = hasattr(os, "pread")

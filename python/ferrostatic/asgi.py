@@ -258,8 +258,6 @@ class Ferrostatic(Roots):
         if decision.segments and (body_length(decision) <= self._inline_max or decision.holdable):
             body = read_small_body(decision)
             if body is not None:
-                if decision.holdable:
-                    decision.hold(body)
                 await send(
                     {
                         "type": "http.response.start",

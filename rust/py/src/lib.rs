@@ -357,16 +357,11 @@ fn add_resource(
         .map(|(i, variant)| variant_in(variant, &format!("{what}.variants[{i}]")))
         .collect::<PyResult<_>>()?;
     // `headers` has a default in the NamedTuple; a shorter record has none.
-    let headers: Vec<(Bound<'_, PyBytes>, Bound<'_, PyBytes>)> =
-        if record.len().map_or(true, |len| len > 5) {
-            items(&field(record, 5, &at("headers"))?, &at("headers"))?
-                .iter()
-                .enumerate()
-                .map(|(i, pair)| header_pair(pair, &format!("{what}.headers[{i}]")))
-                .collect::<PyResult<_>>()?
-        } else {
-            Vec::new()
-        };
+    let headers = if record.len().map_or(true, |len| len > 5) {
+        header_list(&field(record, 5, &at("headers"))?, &at("headers"))?
+    } else {
+        Vec::new()
+    };
 
     let specs: Vec<VariantSpec<'_>> = variants
         .iter()
@@ -378,10 +373,7 @@ fn add_resource(
             etag: v.etag.as_bytes(),
         })
         .collect();
-    let header_refs: Vec<(&[u8], &[u8])> = headers
-        .iter()
-        .map(|(name, value)| (name.as_bytes(), value.as_bytes()))
-        .collect();
+    let header_refs = header_refs(&headers);
     let entry = builder
         .resource(&ResourceSpec {
             last_modified,
